@@ -1,0 +1,502 @@
+"""The alliance data model: one declarative schema for every table cpfr stores.
+
+The schema is data, not SQL: the store turns it into DDL for its backend
+(DuckDB today, PostgreSQL behind the same interface), the ingester turns it
+into validation rules, and the README's data-model section is written from it.
+
+Ownership rule: every table has a ``partner_id`` column. A row with a partner
+belongs to that brand partner and only that partner (and the platform) may
+see it; a row whose ``partner_id`` is empty is platform-shared reference data
+(categories, the platform's channels and stores, the event calendar).
+In fact tables (sales, inventory, orders, promotions, forecasts) the
+partner is that of the SKU: when a file leaves ``partner_id`` out it is filled
+from ``products``, and when a file gives one that differs from the SKU's owner
+the row is rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+LogicalType = Literal["text", "int", "float", "date", "bool"]
+
+CHANNEL_KINDS = ("platform_online", "platform_offline", "brand_store")
+LOCATION_KINDS = ("online_zone", "store", "warehouse")
+WAREHOUSE_TIERS = ("RDC", "FDC")
+TARGET_METRICS = ("gmv_yuan", "units")
+ORDER_KINDS = ("purchase", "transfer")
+EVENT_KINDS = ("promotion", "holiday", "launch", "subsidy")
+REGIONS = ("North", "East", "South", "Central", "Southwest", "Northwest")
+
+# The largest count cpfr accepts in a unit column: beyond any real daily SKU
+# volume, and it keeps sums of 10^8 rows inside a signed 64-bit integer.
+MAX_UNITS = 1_000_000_000
+MAX_YUAN = 1e13  # 10 trillion yuan: above any alliance target ever signed
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column's value must exist as ``column`` of ``table`` (a foreign key)."""
+
+    table: str
+    column: str
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table, with the rules its values must follow.
+
+    Attributes
+    ----------
+    name : str
+        Column name, snake_case with its unit where it has one.
+    type : {'text', 'int', 'float', 'date', 'bool'}
+        Logical type; the store maps it to the backend's SQL type.
+    doc : str
+        One line for the README's data model.
+    key : bool
+        Part of the table's natural key (upsert replaces rows by this key).
+    required : bool
+        A file must have the column and no row may leave it empty.
+    minimum, maximum : float or None
+        Inclusive bounds for numbers.
+    choices : tuple of str
+        Allowed values for a text column (empty: any).
+    references : Reference or None
+        The value must exist in another table (empty values are not checked).
+    default : str or None
+        SQL-free default used when a file leaves the column out.
+    added_in : int
+        Schema version that added the column (migrations add it then).
+    """
+
+    name: str
+    type: LogicalType
+    doc: str
+    key: bool = False
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    references: Reference | None = None
+    default: str | None = None
+    added_in: int = 1
+
+    def expected(self) -> str:
+        """Describe in words what a valid value of this column looks like."""
+        words = {
+            "text": "text",
+            "int": "a whole number",
+            "float": "a number",
+            "date": "a date YYYY-MM-DD",
+            "bool": "true/false (or 1/0)",
+        }[self.type]
+        if self.choices:
+            words = "one of " + ", ".join(self.choices)
+        if self.minimum is not None and self.maximum is not None:
+            words += f" between {_num(self.minimum)} and {_num(self.maximum)}"
+        elif self.minimum is not None:
+            words += f" >= {_num(self.minimum)}"
+        elif self.maximum is not None:
+            words += f" <= {_num(self.maximum)}"
+        return words
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the alliance data model.
+
+    Attributes
+    ----------
+    name : str
+        Table name.
+    doc : str
+        What one row is.
+    columns : tuple of Column
+        Its columns, key columns first.
+    kind : {'reference', 'fact'}
+        Reference (master) data or facts (events over time).
+    partner_from : tuple of (column, table, column) or None
+        For fact tables, where the owning partner is looked up: e.g.
+        ``("sku_id", "products", "sku_id")``.
+    date_column : str or None
+        The column that dates a row, for ``db info`` date ranges.
+    added_in : int
+        Schema version that created the table.
+    checks : tuple of (sql-free rule name, columns)
+        Cross-column rules, see :data:`ROW_RULES`.
+    """
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    kind: Literal["reference", "fact"] = "reference"
+    partner_from: tuple[str, str, str] | None = None
+    date_column: str | None = None
+    added_in: int = 1
+    checks: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The natural key columns."""
+        return tuple(column.name for column in self.columns if column.key)
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    def columns_at(self, version: int) -> tuple[Column, ...]:
+        """Columns that exist once schema ``version`` is applied."""
+        return tuple(column for column in self.columns if column.added_in <= version)
+
+
+# Cross-column rules a row must satisfy, by name: (description for the report).
+ROW_RULES: dict[str, str] = {
+    "ordered_dates": "the second date on or after the first",
+    "paid_le_list": "paid_price not above list_price",
+}
+
+
+def _partner(required: bool = False, doc: str = "owning brand partner (empty: platform-shared)") -> Column:
+    return Column("partner_id", "text", doc, required=required, references=Reference("partners", "partner_id"))
+
+
+PARTNERS = Table(
+    "partners",
+    "A brand partner of the alliance (Xiaomi, Lenovo, Midea, ...).",
+    (
+        Column("partner_id", "text", "partner code, e.g. XIAOMI", key=True, required=True),
+        Column("name", "text", "display name", required=True),
+        Column("name_local", "text", "name in the local script, e.g. 小米"),
+        Column("categories", "text", "top-level categories in scope, comma separated"),
+    ),
+)
+
+AGREEMENTS = Table(
+    "agreements",
+    "An alliance agreement between the platform and one partner.",
+    (
+        Column("agreement_id", "text", "agreement code", key=True, required=True),
+        _partner(required=True, doc="the partner who signed it"),
+        Column("name", "text", "e.g. 'Xiaomi 2024-2026 omni-channel alliance'", required=True),
+        Column("start_date", "date", "first day covered", required=True),
+        Column("end_date", "date", "last day covered", required=True),
+        Column("channels", "text", "channel kinds in scope, comma separated (empty: all)"),
+    ),
+    checks=(("ordered_dates", ("start_date", "end_date")),),
+)
+
+TARGETS = Table(
+    "targets",
+    "A target of an agreement: GMV in yuan or units over a period, optionally for one category or channel.",
+    (
+        Column("target_id", "text", "target code", key=True, required=True),
+        Column(
+            "agreement_id",
+            "text",
+            "the agreement it belongs to",
+            required=True,
+            references=Reference("agreements", "agreement_id"),
+        ),
+        _partner(required=True),
+        Column("period_start", "date", "first day of the target period", required=True),
+        Column("period_end", "date", "last day of the target period", required=True),
+        Column("metric", "text", "what is counted", required=True, choices=TARGET_METRICS),
+        Column("value", "float", "target value (yuan or units)", required=True, minimum=0, maximum=MAX_YUAN),
+        Column(
+            "category_id",
+            "text",
+            "category it applies to (empty: all)",
+            references=Reference("categories", "category_id"),
+        ),
+        Column("channel_kind", "text", "channel kind it applies to (empty: all)", choices=CHANNEL_KINDS),
+        Column("description", "text", "the target as signed, e.g. '200 bn yuan omni-channel in 3 years'"),
+    ),
+    checks=(("ordered_dates", ("period_start", "period_end")),),
+)
+
+CATEGORIES = Table(
+    "categories",
+    "A node of the category tree (3C digital > phones; home appliances > TVs; ...).",
+    (
+        Column("category_id", "text", "category code", key=True, required=True),
+        Column("name", "text", "display name", required=True),
+        Column(
+            "parent_id",
+            "text",
+            "parent category (empty: top level)",
+            references=Reference("categories", "category_id"),
+        ),
+        Column("level", "int", "1 for top level, 2 below it, ...", required=True, minimum=1, maximum=10),
+        _partner(),
+    ),
+)
+
+PRODUCTS = Table(
+    "products",
+    "A SKU of a partner.",
+    (
+        Column("sku_id", "text", "SKU code", key=True, required=True),
+        _partner(required=True, doc="the brand partner that owns the SKU"),
+        Column("name", "text", "product name", required=True),
+        Column(
+            "category_id",
+            "text",
+            "leaf category",
+            required=True,
+            references=Reference("categories", "category_id"),
+        ),
+        Column("list_price", "float", "list price in yuan", required=True, minimum=0, maximum=1e8),
+        Column("price_band", "text", "price band label, e.g. '2000-2999'"),
+        Column("launch_date", "date", "first day on sale"),
+        Column("end_date", "date", "last day on sale (empty: still on sale)"),
+        Column("attributes", "text", "JSON object of attributes (screen size, colour, ...), for analogues and C2M"),
+        Column("is_c2m",
+            "bool",
+            "specified from consumer demand data (C2M reverse customisation)",
+            default="false",
+            added_in=3,
+        ),
+    ),
+    checks=(("ordered_dates", ("launch_date", "end_date")),),
+)
+
+CHANNELS = Table(
+    "channels",
+    "A sales channel: the platform's online store, its offline formats, a brand's own stores.",
+    (
+        Column("channel_id", "text", "channel code", key=True, required=True),
+        Column("name", "text", "display name", required=True),
+        Column("kind", "text", "channel kind", required=True, choices=CHANNEL_KINDS),
+        Column("format", "text", "store format, e.g. 'JD MALL', 'JD Home Appliance', 'Xiaomi Home'"),
+        _partner(doc="the brand that runs the channel (brand stores); empty for the platform's"),
+    ),
+)
+
+WAREHOUSES = Table(
+    "warehouses",
+    "A warehouse: a regional (RDC) or front (FDC) distribution centre.",
+    (
+        Column("warehouse_id", "text", "warehouse code", key=True, required=True),
+        Column("name", "text", "display name", required=True),
+        Column("tier", "text", "RDC or FDC", required=True, choices=WAREHOUSE_TIERS),
+        Column(
+            "parent_warehouse_id",
+            "text",
+            "the warehouse that supplies it (empty: supplied by the brand)",
+            references=Reference("warehouses", "warehouse_id"),
+        ),
+        Column("city", "text", "city"),
+        Column("province", "text", "province"),
+        Column("region", "text", "region", choices=REGIONS),
+        Column("lead_time_days", "int", "replenishment lead time from its supplier", minimum=0, maximum=365),
+        Column("holding_cost_rate", "float", "holding cost per yuan of stock per year", minimum=0, maximum=10),
+        Column("order_cost_yuan", "float", "fixed cost per replenishment order", minimum=0, maximum=1e7),
+        Column("capacity_units", "int", "storage capacity in units", minimum=0, maximum=MAX_UNITS),
+        _partner(),
+    ),
+)
+
+LOCATIONS = Table(
+    "locations",
+    "A point of sale: a store, or an online zone (online demand shipped to one region and city tier).",
+    (
+        Column("location_id", "text", "location code", key=True, required=True),
+        Column("name", "text", "display name", required=True),
+        Column("kind", "text", "store or online_zone", required=True, choices=LOCATION_KINDS),
+        Column(
+            "channel_id", "text", "the channel it sells through", required=True, references=Reference("channels", "channel_id")
+        ),
+        Column("city", "text", "city (empty for an online zone)"),
+        Column("province", "text", "province"),
+        Column("region", "text", "region", required=True, choices=REGIONS),
+        Column("city_tier", "int", "1 (Beijing, Shanghai...) to 5 (county towns): the sinking market is 3-5", minimum=1, maximum=5),
+        Column(
+            "warehouse_id",
+            "text",
+            "the warehouse that serves it",
+            references=Reference("warehouses", "warehouse_id"),
+        ),
+        Column("open_date", "date", "first trading day"),
+        _partner(doc="the brand that runs it (brand stores); empty for the platform's"),
+    ),
+)
+
+EVENTS = Table(
+    "events",
+    "A dated event of the calendar: 618, Double 11, Spring Festival, a launch, a trade-in subsidy period.",
+    (
+        Column("event_id", "text", "event code, e.g. 618-2024", key=True, required=True),
+        Column("name", "text", "display name", required=True),
+        Column("kind", "text", "event kind", required=True, choices=EVENT_KINDS),
+        Column("start_date", "date", "first day", required=True),
+        Column("end_date", "date", "last day", required=True),
+        Column("peak_date", "date", "the main day (e.g. 2024-06-18)"),
+        Column(
+            "category_id",
+            "text",
+            "category it concerns (empty: all)",
+            references=Reference("categories", "category_id"),
+        ),
+        _partner(doc="partner it concerns (empty: all)"),
+    ),
+    date_column="start_date",
+    checks=(("ordered_dates", ("start_date", "end_date")),),
+)
+
+_SKU = Column("sku_id", "text", "SKU", key=True, required=True, references=Reference("products", "sku_id"))
+_LOCATION = Column(
+    "location_id", "text", "point of sale", key=True, required=True, references=Reference("locations", "location_id")
+)
+_FACT_PARTNER = _partner(doc="owning partner (filled from the SKU when left out; must match it)")
+
+SALES = Table(
+    "sales",
+    "Units of one SKU sold at one location on one day, with the prices paid.",
+    (
+        Column("date", "date", "sales day", key=True, required=True),
+        _SKU,
+        _LOCATION,
+        _FACT_PARTNER,
+        Column("units", "int", "units sold (net of returns)", required=True, minimum=0, maximum=MAX_UNITS),
+        Column("list_price", "float", "list price per unit, yuan", minimum=0, maximum=1e8),
+        Column("paid_price", "float", "average price paid per unit before subsidy, yuan", minimum=0, maximum=1e8),
+        Column("discount", "float", "promotional discount as a fraction of list price", minimum=0, maximum=1),
+        Column("subsidy_yuan", "float", "trade-in / government subsidy per unit, yuan", minimum=0, maximum=1e8, default="0"),
+    ),
+    kind="fact",
+    added_in=2,
+    partner_from=("sku_id", "products", "sku_id"),
+    date_column="date",
+    checks=(("paid_le_list", ("paid_price", "list_price")),),
+)
+
+INVENTORY = Table(
+    "inventory",
+    "Stock of one SKU at one store or warehouse at the end of a day.",
+    (
+        Column("date", "date", "snapshot day", key=True, required=True),
+        _SKU,
+        Column("site_id", "text", "location_id of a store or warehouse_id of a warehouse", key=True, required=True),
+        _FACT_PARTNER,
+        Column("on_hand", "int", "units on hand", required=True, minimum=0, maximum=MAX_UNITS),
+        Column("in_transit", "int", "units ordered, not yet received", minimum=0, maximum=MAX_UNITS, default="0"),
+        Column("stockout", "bool", "the SKU ran out during the day (sales that day are censored)", default="false"),
+    ),
+    kind="fact",
+    added_in=2,
+    partner_from=("sku_id", "products", "sku_id"),
+    date_column="date",
+)
+
+ORDERS = Table(
+    "orders",
+    "A purchase order to a partner or a transfer between sites.",
+    (
+        Column("order_id", "text", "order code", key=True, required=True),
+        Column("kind", "text", "purchase or transfer", required=True, choices=ORDER_KINDS),
+        Column("sku_id", "text", "SKU", required=True, references=Reference("products", "sku_id")),
+        _FACT_PARTNER,
+        Column("from_site_id", "text", "shipping site (empty for a purchase: the partner ships)"),
+        Column("to_site_id", "text", "receiving store or warehouse", required=True),
+        Column("order_date", "date", "day placed", required=True),
+        Column("due_date", "date", "day expected"),
+        Column("quantity", "int", "units ordered", required=True, minimum=0, maximum=MAX_UNITS),
+        Column("status", "text", "order status", choices=("open", "shipped", "received", "cancelled"), default="open"),
+    ),
+    kind="fact",
+    added_in=2,
+    partner_from=("sku_id", "products", "sku_id"),
+    date_column="order_date",
+    checks=(("ordered_dates", ("order_date", "due_date")),),
+)
+
+PROMOTIONS = Table(
+    "promotions",
+    "A promotion of one SKU over a period, in one channel or all.",
+    (
+        Column("promotion_id", "text", "promotion code", key=True, required=True),
+        Column("sku_id", "text", "SKU", key=True, required=True, references=Reference("products", "sku_id")),
+        _FACT_PARTNER,
+        Column("channel_id", "text", "channel (empty: all)", references=Reference("channels", "channel_id")),
+        Column("start_date", "date", "first day", required=True),
+        Column("end_date", "date", "last day", required=True),
+        Column("discount", "float", "discount off list price as a fraction", minimum=0, maximum=1),
+        Column("event_id", "text", "the calendar event it belongs to", references=Reference("events", "event_id")),
+    ),
+    kind="fact",
+    added_in=2,
+    partner_from=("sku_id", "products", "sku_id"),
+    date_column="start_date",
+    checks=(("ordered_dates", ("start_date", "end_date")),),
+)
+
+PARTNER_FORECASTS = Table(
+    "partner_forecasts",
+    "A forecast submitted by a partner: units of a SKU in a channel for a future period.",
+    (
+        _partner(required=True, doc="the partner who submitted it (must own the SKU)"),
+        Column("sku_id", "text", "SKU", key=True, required=True, references=Reference("products", "sku_id")),
+        Column("channel_id", "text", "channel", key=True, required=True, references=Reference("channels", "channel_id")),
+        Column("ds", "date", "first day of the forecast period", key=True, required=True),
+        Column("units", "float", "forecast units", required=True, minimum=0, maximum=MAX_UNITS),
+        Column("submitted_on", "date", "day submitted"),
+    ),
+    kind="fact",
+    added_in=2,
+    partner_from=("sku_id", "products", "sku_id"),
+    date_column="ds",
+)
+
+INGEST_LOG = Table(
+    "ingest_log",
+    "One successful ingest: which file went into which table, when, and how many rows.",
+    (
+        Column("ingest_id", "text", "uuid of the ingest", key=True, required=True),
+        Column("table_name", "text", "target table", required=True),
+        Column("file", "text", "file path as given", required=True),
+        Column("sha256", "text", "content hash of the file", required=True),
+        Column("rows", "int", "rows in the file", required=True, minimum=0),
+        Column("ingested_at", "text", "UTC timestamp, ISO 8601", required=True),
+        _partner(doc="partner whose data it was (empty: several or platform)"),
+    ),
+    added_in=3,
+)
+
+# Tables in dependency order: a table only references tables before it
+# (or itself), so loading in this order never trips a reference check.
+TABLES: tuple[Table, ...] = (
+    PARTNERS,
+    CATEGORIES,
+    AGREEMENTS,
+    TARGETS,
+    PRODUCTS,
+    CHANNELS,
+    WAREHOUSES,
+    LOCATIONS,
+    EVENTS,
+    SALES,
+    INVENTORY,
+    ORDERS,
+    PROMOTIONS,
+    PARTNER_FORECASTS,
+    INGEST_LOG,
+)
+TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
+USER_TABLES: tuple[str, ...] = tuple(table.name for table in TABLES if table.name != "ingest_log")
+
+
+def table(name: str) -> Table:
+    """Return the table called ``name``, or raise a KeyError listing the valid names."""
+    try:
+        return TABLES_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown table {name!r}; expected one of {', '.join(USER_TABLES)}") from None

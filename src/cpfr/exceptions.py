@@ -1,0 +1,92 @@
+"""The errors cpfr raises.
+
+Every error cpfr raises on purpose derives from :class:`CpfrError`, so a
+caller (the CLI, the REST API) can turn it into a clear message and a
+non-zero exit code instead of a traceback::
+
+    CpfrError
+    ├── InputError            bad input from a user: a file, a flag, a value
+    │   ├── SchemaError       a file does not fit its table (columns, types)
+    │   └── ValidationError   rows break rules; carries every Problem found
+    └── StoreError            the store cannot do what was asked
+        └── MigrationError    the store's schema version is unknown or newer
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CpfrError(Exception):
+    """Base class of every error cpfr raises on purpose."""
+
+
+class InputError(CpfrError):
+    """Bad input from a user: a file, a command-line flag or a value."""
+
+
+class SchemaError(InputError):
+    """A file does not fit the table it is loaded into."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file, located for a person to fix.
+
+    Attributes
+    ----------
+    file : str
+        The file's path as the user gave it.
+    row : int
+        The line number a person sees in the file: for CSV the header is
+        line 1 and the first data row line 2; for Parquet the first row is 1.
+        0 means the problem concerns the whole file (e.g. it is empty).
+    column : str
+        The column the problem is in ('' when it concerns a whole row).
+    value : str | None
+        The offending value as text, or None where there is no value.
+    expected : str
+        What was expected instead, in words.
+    """
+
+    file: str
+    row: int
+    column: str
+    value: str | None
+    expected: str
+
+    def __str__(self) -> str:
+        shown = "missing" if self.value is None else f"value {self.value!r}"
+        return f"{self.file}:{self.row}:{self.column}: {shown} — expected {self.expected}"
+
+
+class ValidationError(InputError):
+    """Rows of a file break the rules of their table.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        The problems found, at most ``cap`` of them, in file order.
+    total : int
+        How many problems were found in all (may exceed ``len(problems)``).
+    """
+
+    def __init__(self, problems: list[Problem], total: int | None = None) -> None:
+        self.problems = problems
+        self.total = len(problems) if total is None else total
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        """Return the problems as lines ``FILE:ROW:COLUMN: value 'x' — expected ...``."""
+        lines = [str(problem) for problem in self.problems]
+        if self.total > len(self.problems):
+            lines.append(f"... and {self.total - len(self.problems)} more problems ({self.total} in all)")
+        return "\n".join(lines)
+
+
+class StoreError(CpfrError):
+    """The store cannot do what was asked (locked, unreachable, corrupt)."""
+
+
+class MigrationError(StoreError):
+    """The store's schema version is unknown to, or newer than, this cpfr."""
