@@ -1,0 +1,1 @@
+"""cpfr: collaborative planning, forecasting and replenishment between a platform and its brands."""

@@ -166,7 +166,9 @@ ROW_RULES: dict[str, str] = {
 
 
 def _partner(required: bool = False, doc: str = "owning brand partner (empty: platform-shared)") -> Column:
-    return Column("partner_id", "text", doc, required=required, references=Reference("partners", "partner_id"))
+    return Column(
+        "partner_id", "text", doc, required=required, references=Reference("partners", "partner_id")
+    )
 
 
 PARTNERS = Table(
@@ -258,8 +260,13 @@ PRODUCTS = Table(
         Column("price_band", "text", "price band label, e.g. '2000-2999'"),
         Column("launch_date", "date", "first day on sale"),
         Column("end_date", "date", "last day on sale (empty: still on sale)"),
-        Column("attributes", "text", "JSON object of attributes (screen size, colour, ...), for analogues and C2M"),
-        Column("is_c2m",
+        Column(
+            "attributes",
+            "text",
+            "JSON object of attributes (screen size, colour, ...), for analogues and C2M",
+        ),
+        Column(
+            "is_c2m",
             "bool",
             "specified from consumer demand data (C2M reverse customisation)",
             default="false",
@@ -298,7 +305,9 @@ WAREHOUSES = Table(
         Column("province", "text", "province"),
         Column("region", "text", "region", choices=REGIONS),
         Column("lead_time_days", "int", "replenishment lead time from its supplier", minimum=0, maximum=365),
-        Column("holding_cost_rate", "float", "holding cost per yuan of stock per year", minimum=0, maximum=10),
+        Column(
+            "holding_cost_rate", "float", "holding cost per yuan of stock per year", minimum=0, maximum=10
+        ),
         Column("order_cost_yuan", "float", "fixed cost per replenishment order", minimum=0, maximum=1e7),
         Column("capacity_units", "int", "storage capacity in units", minimum=0, maximum=MAX_UNITS),
         _partner(),
@@ -313,12 +322,22 @@ LOCATIONS = Table(
         Column("name", "text", "display name", required=True),
         Column("kind", "text", "store or online_zone", required=True, choices=LOCATION_KINDS),
         Column(
-            "channel_id", "text", "the channel it sells through", required=True, references=Reference("channels", "channel_id")
+            "channel_id",
+            "text",
+            "the channel it sells through",
+            required=True,
+            references=Reference("channels", "channel_id"),
         ),
         Column("city", "text", "city (empty for an online zone)"),
         Column("province", "text", "province"),
         Column("region", "text", "region", required=True, choices=REGIONS),
-        Column("city_tier", "int", "1 (Beijing, Shanghai...) to 5 (county towns): the sinking market is 3-5", minimum=1, maximum=5),
+        Column(
+            "city_tier",
+            "int",
+            "1 (Beijing, Shanghai...) to 5 (county towns): the sinking market is 3-5",
+            minimum=1,
+            maximum=5,
+        ),
         Column(
             "warehouse_id",
             "text",
@@ -352,9 +371,16 @@ EVENTS = Table(
     checks=(("ordered_dates", ("start_date", "end_date")),),
 )
 
+# A site is a location or a warehouse: the store backs it with a view.
+SITES = Reference("sites", "site_id")
 _SKU = Column("sku_id", "text", "SKU", key=True, required=True, references=Reference("products", "sku_id"))
 _LOCATION = Column(
-    "location_id", "text", "point of sale", key=True, required=True, references=Reference("locations", "location_id")
+    "location_id",
+    "text",
+    "point of sale",
+    key=True,
+    required=True,
+    references=Reference("locations", "location_id"),
 )
 _FACT_PARTNER = _partner(doc="owning partner (filled from the SKU when left out; must match it)")
 
@@ -368,9 +394,18 @@ SALES = Table(
         _FACT_PARTNER,
         Column("units", "int", "units sold (net of returns)", required=True, minimum=0, maximum=MAX_UNITS),
         Column("list_price", "float", "list price per unit, yuan", minimum=0, maximum=1e8),
-        Column("paid_price", "float", "average price paid per unit before subsidy, yuan", minimum=0, maximum=1e8),
+        Column(
+            "paid_price", "float", "average price paid per unit before subsidy, yuan", minimum=0, maximum=1e8
+        ),
         Column("discount", "float", "promotional discount as a fraction of list price", minimum=0, maximum=1),
-        Column("subsidy_yuan", "float", "trade-in / government subsidy per unit, yuan", minimum=0, maximum=1e8, default="0"),
+        Column(
+            "subsidy_yuan",
+            "float",
+            "trade-in / government subsidy per unit, yuan",
+            minimum=0,
+            maximum=1e8,
+            default="0",
+        ),
     ),
     kind="fact",
     added_in=2,
@@ -385,11 +420,25 @@ INVENTORY = Table(
     (
         Column("date", "date", "snapshot day", key=True, required=True),
         _SKU,
-        Column("site_id", "text", "location_id of a store or warehouse_id of a warehouse", key=True, required=True),
+        Column(
+            "site_id",
+            "text",
+            "location_id of a store or warehouse_id of a warehouse",
+            key=True,
+            required=True,
+            references=SITES,
+        ),
         _FACT_PARTNER,
         Column("on_hand", "int", "units on hand", required=True, minimum=0, maximum=MAX_UNITS),
-        Column("in_transit", "int", "units ordered, not yet received", minimum=0, maximum=MAX_UNITS, default="0"),
-        Column("stockout", "bool", "the SKU ran out during the day (sales that day are censored)", default="false"),
+        Column(
+            "in_transit", "int", "units ordered, not yet received", minimum=0, maximum=MAX_UNITS, default="0"
+        ),
+        Column(
+            "stockout",
+            "bool",
+            "the SKU ran out during the day (sales that day are censored)",
+            default="false",
+        ),
     ),
     kind="fact",
     added_in=2,
@@ -405,12 +454,23 @@ ORDERS = Table(
         Column("kind", "text", "purchase or transfer", required=True, choices=ORDER_KINDS),
         Column("sku_id", "text", "SKU", required=True, references=Reference("products", "sku_id")),
         _FACT_PARTNER,
-        Column("from_site_id", "text", "shipping site (empty for a purchase: the partner ships)"),
-        Column("to_site_id", "text", "receiving store or warehouse", required=True),
+        Column(
+            "from_site_id",
+            "text",
+            "shipping site (empty for a purchase: the partner ships)",
+            references=SITES,
+        ),
+        Column("to_site_id", "text", "receiving store or warehouse", required=True, references=SITES),
         Column("order_date", "date", "day placed", required=True),
         Column("due_date", "date", "day expected"),
         Column("quantity", "int", "units ordered", required=True, minimum=0, maximum=MAX_UNITS),
-        Column("status", "text", "order status", choices=("open", "shipped", "received", "cancelled"), default="open"),
+        Column(
+            "status",
+            "text",
+            "order status",
+            choices=("open", "shipped", "received", "cancelled"),
+            default="open",
+        ),
     ),
     kind="fact",
     added_in=2,
@@ -430,7 +490,9 @@ PROMOTIONS = Table(
         Column("start_date", "date", "first day", required=True),
         Column("end_date", "date", "last day", required=True),
         Column("discount", "float", "discount off list price as a fraction", minimum=0, maximum=1),
-        Column("event_id", "text", "the calendar event it belongs to", references=Reference("events", "event_id")),
+        Column(
+            "event_id", "text", "the calendar event it belongs to", references=Reference("events", "event_id")
+        ),
     ),
     kind="fact",
     added_in=2,
@@ -445,7 +507,14 @@ PARTNER_FORECASTS = Table(
     (
         _partner(required=True, doc="the partner who submitted it (must own the SKU)"),
         Column("sku_id", "text", "SKU", key=True, required=True, references=Reference("products", "sku_id")),
-        Column("channel_id", "text", "channel", key=True, required=True, references=Reference("channels", "channel_id")),
+        Column(
+            "channel_id",
+            "text",
+            "channel",
+            key=True,
+            required=True,
+            references=Reference("channels", "channel_id"),
+        ),
         Column("ds", "date", "first day of the forecast period", key=True, required=True),
         Column("units", "float", "forecast units", required=True, minimum=0, maximum=MAX_UNITS),
         Column("submitted_on", "date", "day submitted"),

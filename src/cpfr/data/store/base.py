@@ -1,0 +1,174 @@
+"""The store interface every backend implements, and its result objects.
+
+Callers (the CLI, the planners' Python API, later layers) talk only to
+:class:`Store`; the SQL lives in one backend module per database, so a
+PostgreSQL backend can be added beside DuckDB without touching callers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import pandas as pd
+
+from cpfr.data.sources import SourceFile
+
+DB_ENV_VAR = "CPFR_DB"
+DEFAULT_DB = "cpfr.duckdb"
+
+# Dimensions the sales cube can group by, and what each one means.
+CUBE_DIMENSIONS: dict[str, str] = {
+    "partner_id": "brand partner",
+    "category_l1": "top-level category (3C digital, home appliances, ...)",
+    "category_id": "leaf category",
+    "sku_id": "SKU",
+    "channel_kind": "platform_online / platform_offline / brand_store",
+    "channel_id": "channel",
+    "location_id": "store or online zone",
+    "region": "region",
+    "city_tier": "city tier 1-5",
+    "year": "calendar year",
+    "month": "first day of the month",
+    "week": "Monday of the ISO week",
+    "date": "day",
+}
+
+
+def resolve_db_path(db: str | os.PathLike[str] | None = None) -> str:
+    """Return the store location: ``db`` if given, else ``$CPFR_DB``, else ``cpfr.duckdb``."""
+    if db is not None and str(db):
+        return str(db)
+    return os.environ.get(DB_ENV_VAR) or DEFAULT_DB
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What an ingest did (or, for a dry run, would do).
+
+    Attributes
+    ----------
+    table : str
+        Target table.
+    file : str
+        The file as the user named it.
+    rows : int
+        Data rows in the file.
+    inserted : int
+        Rows whose key was new to the store.
+    replaced : int
+        Rows that replaced a stored row with the same key.
+    dry_run : bool
+        True when nothing was written.
+    seconds : float
+        Wall time of the whole ingest.
+    """
+
+    table: str
+    file: str
+    rows: int
+    inserted: int
+    replaced: int
+    dry_run: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """Row count and, per partner, the date range of one table.
+
+    Attributes
+    ----------
+    table : str
+        Table name.
+    rows : int
+        Rows stored.
+    by_partner : tuple of (partner_id, rows, first_date, last_date)
+        One entry per partner ('' for platform-shared rows); dates are None
+        for tables without a date column.
+    """
+
+    table: str
+    rows: int
+    by_partner: tuple[tuple[str, int, dt.date | None, dt.date | None], ...]
+
+
+class Store(ABC):
+    """A cpfr store: versioned schema, safe ingestion, reads and exports.
+
+    Use as a context manager so the connection is closed::
+
+        with open_store("cpfr.duckdb") as store:
+            store.ingest(open_source("sales.csv"), "sales")
+    """
+
+    location: str
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """Return the schema version applied to the store (0 for an empty store)."""
+
+    @abstractmethod
+    def migrate(self, target: int | None = None) -> list[int]:
+        """Apply pending migrations up to ``target`` (default: latest); return the versions applied."""
+
+    @abstractmethod
+    def ingest(self, source: SourceFile, table: str, *, dry_run: bool = False) -> IngestResult:
+        """Validate ``source`` against ``table`` and upsert it in one transaction.
+
+        Raises
+        ------
+        ValidationError
+            Listing every problem found (capped); nothing is written.
+        """
+
+    @abstractmethod
+    def table_info(self) -> list[TableInfo]:
+        """Return row counts and per-partner date ranges of every table."""
+
+    @abstractmethod
+    def read_table(self, table: str, *, partner_id: str | None = None) -> pd.DataFrame:
+        """Return a whole table (only ``partner_id``'s and shared rows if given), sorted by key."""
+
+    @abstractmethod
+    def export(self, table: str, output: Path, *, partner_id: str | None = None) -> int:
+        """Write ``table`` to ``output`` (Parquet, or CSV by extension); return rows written."""
+
+    @abstractmethod
+    def sales_cube(
+        self,
+        by: Sequence[str],
+        *,
+        partner_id: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """Return units and GMV (yuan, paid price x units) of sales grouped by ``by``.
+
+        ``by`` names entries of :data:`CUBE_DIMENSIONS`; ``start`` and ``end``
+        are inclusive days.
+        """
+
+    @abstractmethod
+    def content_digest(self) -> dict[str, str]:
+        """Return a digest of each table's content, independent of row order."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,582 @@
+"""The DuckDB backend: the one module that owns cpfr's SQL for an embedded store.
+
+Design choices, and why:
+
+- Tables carry no PRIMARY KEY constraint. DuckDB keeps a primary key as an
+  in-memory ART index, which costs several times the data's size on a 10 M-row
+  sales file and slows bulk inserts; uniqueness is kept instead by the
+  ingester (duplicates inside a file are rejected; rows with a stored key are
+  deleted before the insert, in the same transaction).
+- Validation runs as SQL over a view of the file (Parquet is streamed from
+  disk), so a large file is never materialised in Python.
+- Each ingest is one transaction: DuckDB writes it to its write-ahead log on
+  COMMIT only, so a process killed mid-ingest leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from time import perf_counter
+
+import duckdb
+import pandas as pd
+
+from cpfr.data import schema
+from cpfr.data.migrations import LATEST_VERSION, MIGRATIONS, Migration
+from cpfr.data.sources import ROW_COLUMN, SourceFile
+from cpfr.data.store.base import CUBE_DIMENSIONS, IngestResult, Store, TableInfo
+from cpfr.exceptions import InputError, MigrationError, Problem, StoreError, ValidationError
+
+SQL_TYPES = {"text": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "date": "DATE", "bool": "BOOLEAN"}
+MAX_PROBLEMS = 50
+
+_VIEWS = {
+    "sites": "CREATE OR REPLACE VIEW sites AS "
+    "SELECT location_id AS site_id, 'location' AS site_kind FROM locations "
+    "UNION ALL SELECT warehouse_id, 'warehouse' FROM warehouses",
+}
+
+_CUBE_SQL = {
+    "partner_id": "s.partner_id",
+    "category_l1": "tops.top_id",
+    "category_id": "p.category_id",
+    "sku_id": "s.sku_id",
+    "channel_kind": "ch.kind",
+    "channel_id": "ch.channel_id",
+    "location_id": "s.location_id",
+    "region": "l.region",
+    "city_tier": "l.city_tier",
+    "year": "year(s.date)",
+    "month": "CAST(date_trunc('month', s.date) AS DATE)",
+    "week": "CAST(date_trunc('week', s.date) AS DATE)",
+    "date": "s.date",
+}
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckDBStore(Store):
+    """A cpfr store in a DuckDB file (the embedded default).
+
+    Parameters
+    ----------
+    path : str
+        Database file (created if absent); ``:memory:`` for a throwaway store.
+    migrate : bool
+        Apply pending migrations on open (default). With False, an older
+        store can be opened as it is, e.g. to test migrations.
+    """
+
+    def __init__(self, path: str, *, migrate: bool = True) -> None:
+        self.location = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(path)
+        except duckdb.Error as error:
+            raise StoreError(f"{path}: cannot open the store ({error})") from None
+        version = self.schema_version()
+        if version > LATEST_VERSION:
+            self._con.close()
+            raise MigrationError(
+                f"{path}: schema version {version} is newer than this cpfr knows ({LATEST_VERSION});"
+                " upgrade cpfr"
+            )
+        if migrate:
+            self.migrate()
+
+    # -- schema ---------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """Return the schema version applied to the store (0 for an empty store)."""
+        exists = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        row = self._con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self, target: int | None = None) -> list[int]:
+        """Apply pending migrations up to ``target`` (default: latest); return the versions applied."""
+        goal = LATEST_VERSION if target is None else target
+        applied: list[int] = []
+        current = self.schema_version()
+        for migration in MIGRATIONS:
+            if current < migration.version <= goal:
+                self._apply(migration)
+                applied.append(migration.version)
+        return applied
+
+    def _apply(self, migration: Migration) -> None:
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER NOT NULL, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+            )
+            for name in migration.create_tables:
+                con.execute(_create_table_sql(schema.table(name), migration.version))
+            for table_name, column_name in migration.add_columns:
+                column = schema.table(table_name).column(column_name)
+                default = f" DEFAULT {_default_sql(column)}" if column.default is not None else ""
+                con.execute(
+                    f"ALTER TABLE {_ident(table_name)} ADD COLUMN {_ident(column.name)} "
+                    f"{SQL_TYPES[column.type]}{default}"
+                )
+            for view in migration.create_views:
+                con.execute(_VIEWS[view])
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
+                [migration.version, migration.description],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    # -- ingestion ------------------------------------------------------------
+
+    def ingest(self, source: SourceFile, table: str, *, dry_run: bool = False) -> IngestResult:
+        """Validate ``source`` against ``table`` and upsert it in one transaction.
+
+        Raises
+        ------
+        ValidationError
+            Listing every problem found (at most 50 shown, all counted);
+            nothing is written.
+        """
+        started = perf_counter()
+        spec = _user_table(table)
+        self._register(source)
+        try:
+            plan = _IngestPlan(spec, source, self._source_types())
+            self._validate(plan)
+            replaced = self._count_replaced(spec)
+            if not dry_run:
+                self._write(plan)
+        finally:
+            self._con.execute("DROP VIEW IF EXISTS __typed")
+            self._con.execute("DROP VIEW IF EXISTS __src")
+            if source.arrow is not None:
+                self._con.unregister("__src_arrow")
+        return IngestResult(
+            spec.name,
+            source.label,
+            source.num_rows,
+            source.num_rows - replaced,
+            replaced,
+            dry_run,
+            perf_counter() - started,
+        )
+
+    def _register(self, source: SourceFile) -> None:
+        if source.arrow is not None:
+            self._con.register("__src_arrow", source.arrow)
+            self._con.execute("CREATE OR REPLACE TEMP VIEW __src AS SELECT * FROM __src_arrow")
+        else:
+            self._con.execute(
+                f"CREATE OR REPLACE TEMP VIEW __src AS SELECT * EXCLUDE (file_row_number), "
+                f"file_row_number + 1 AS {ROW_COLUMN} "
+                f"FROM read_parquet({_literal(str(source.path))}, file_row_number = true)"
+            )
+
+    def _source_types(self) -> dict[str, str]:
+        rows = self._con.execute("DESCRIBE __src").fetchall()
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    def _validate(self, plan: _IngestPlan) -> None:
+        self._con.execute(f"CREATE OR REPLACE TEMP VIEW __typed AS {plan.typed_select()}")
+        branches = plan.problem_queries()
+        problems = list(plan.header_problems)
+        total = len(problems)
+        if branches:
+            union = "\nUNION ALL\n".join(branches)
+            rows = self._con.execute(
+                f"WITH problems AS ({union}) "
+                f"SELECT row_number, column_name, bad_value, expected, count(*) OVER () "
+                f"FROM problems ORDER BY row_number, column_name LIMIT {MAX_PROBLEMS}"
+            ).fetchall()
+            if rows:
+                total += int(rows[0][4])
+            label = plan.source.label
+            problems += [Problem(label, int(row[0]), str(row[1]), row[2], str(row[3])) for row in rows]
+        if problems:
+            problems.sort(key=lambda problem: (problem.row, problem.column))
+            raise ValidationError(problems[:MAX_PROBLEMS], total)
+
+    def _count_replaced(self, spec: schema.Table) -> int:
+        match = " AND ".join(f"s.{_ident(key)} = t.{_ident(key)}" for key in spec.key)
+        row = self._con.execute(
+            f"SELECT count(*) FROM __typed t WHERE EXISTS (SELECT 1 FROM {_ident(spec.name)} s WHERE {match})"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _write(self, plan: _IngestPlan) -> None:
+        spec = plan.table
+        target = _ident(spec.name)
+        match = " AND ".join(f"{target}.{_ident(key)} = t.{_ident(key)}" for key in spec.key)
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"DELETE FROM {target} USING __typed t WHERE {match}")
+            con.execute(plan.insert_sql())
+            con.execute(
+                "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    str(uuid.uuid4()),
+                    spec.name,
+                    plan.source.label,
+                    plan.source.sha256(),
+                    plan.source.num_rows,
+                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    None,
+                ],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    # -- reads ----------------------------------------------------------------
+
+    def table_info(self) -> list[TableInfo]:
+        """Return row counts and per-partner date ranges of every table."""
+        infos = []
+        for spec in schema.TABLES:
+            name = _ident(spec.name)
+            dates = (
+                f"min({_ident(spec.date_column)}), max({_ident(spec.date_column)})"
+                if spec.date_column
+                else "NULL, NULL"
+            )
+            rows = self._con.execute(
+                f"SELECT coalesce(partner_id, ''), count(*), {dates} FROM {name} GROUP BY ALL ORDER BY 1"
+            ).fetchall()
+            by_partner = tuple((str(row[0]), int(row[1]), row[2], row[3]) for row in rows)
+            infos.append(TableInfo(spec.name, sum(entry[1] for entry in by_partner), by_partner))
+        return infos
+
+    def read_table(self, table: str, *, partner_id: str | None = None) -> pd.DataFrame:
+        """Return a whole table (only ``partner_id``'s and shared rows if given), sorted by key."""
+        sql, params = _select_table(_any_table(table), partner_id)
+        return self._con.execute(sql, params).df()
+
+    def export(self, table: str, output: Path, *, partner_id: str | None = None) -> int:
+        """Write ``table`` to ``output`` (Parquet, or CSV by extension); return rows written.
+
+        The file is written beside ``output`` and renamed over it, so a failed
+        export never leaves a half-written file.
+        """
+        spec = _any_table(table)
+        suffix = output.suffix.lower()
+        if suffix not in (".parquet", ".csv"):
+            raise InputError(f"{output}: unknown file type {suffix!r} — expected .parquet or .csv")
+        fmt = "(FORMAT PARQUET)" if suffix == ".parquet" else "(FORMAT CSV, HEADER)"
+        output.parent.mkdir(parents=True, exist_ok=True)
+        partial = output.with_name(f".{output.name}.partial{suffix}")
+        sql, params = _select_table(spec, partner_id)
+        self._con.execute(f"COPY ({sql}) TO {_literal(str(partial))} {fmt}", params)
+        os.replace(partial, output)
+        row = self._con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()
+        return int(row[0]) if row else 0
+
+    def sales_cube(
+        self,
+        by: Sequence[str],
+        *,
+        partner_id: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """Return units and GMV (yuan, paid price x units) of sales grouped by ``by``."""
+        unknown = [name for name in by if name not in CUBE_DIMENSIONS]
+        if unknown:
+            raise InputError(
+                f"unknown dimension {unknown[0]!r}; expected one of {', '.join(CUBE_DIMENSIONS)}"
+            )
+        select = [f"{_CUBE_SQL[name]} AS {_ident(name)}" for name in by]
+        where: list[str] = ["TRUE"]
+        params: list[object] = []
+        if partner_id is not None:
+            where.append("s.partner_id = ?")
+            params.append(partner_id)
+        if start is not None:
+            where.append("s.date >= ?")
+            params.append(start)
+        if end is not None:
+            where.append("s.date <= ?")
+            params.append(end)
+        group = ", ".join(str(position) for position in range(1, len(by) + 1))
+        sql = (
+            "WITH RECURSIVE tops(category_id, top_id) AS ("
+            " SELECT category_id, category_id FROM categories WHERE parent_id IS NULL"
+            " UNION ALL SELECT c.category_id, t.top_id"
+            " FROM categories c JOIN tops t ON c.parent_id = t.category_id)"
+            f" SELECT {', '.join([*select, ''])}"
+            " sum(s.units)::BIGINT AS units,"
+            " sum(s.units * coalesce(s.paid_price, s.list_price, p.list_price)) AS gmv_yuan"
+            " FROM sales s JOIN products p ON p.sku_id = s.sku_id"
+            " LEFT JOIN tops ON tops.category_id = p.category_id"
+            " JOIN locations l ON l.location_id = s.location_id"
+            " JOIN channels ch ON ch.channel_id = l.channel_id"
+            f" WHERE {' AND '.join(where)}" + (f" GROUP BY {group} ORDER BY {group}" if by else "")
+        )
+        return self._con.execute(sql, params).df()
+
+    def content_digest(self) -> dict[str, str]:
+        """Return a digest of each table's content (schema and rows), independent of row order."""
+        digests = {}
+        for spec in schema.TABLES:
+            name = _ident(spec.name)
+            columns = self._con.execute(f"DESCRIBE {name}").fetchall()
+            row = self._con.execute(
+                "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0),"
+                f" coalesce(sum(hash(t) % 1000003), 0) FROM {name} t"
+            ).fetchone()
+            digests[spec.name] = f"{[(c[0], c[1]) for c in columns]}|{row}"
+        return digests
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._con.close()
+
+
+def _user_table(name: str) -> schema.Table:
+    if name not in schema.USER_TABLES:
+        raise InputError(f"unknown table {name!r} — expected one of {', '.join(schema.USER_TABLES)}")
+    return schema.table(name)
+
+
+def _any_table(name: str) -> schema.Table:
+    if name not in schema.TABLES_BY_NAME:
+        raise InputError(f"unknown table {name!r} — expected one of {', '.join(schema.TABLES_BY_NAME)}")
+    return schema.table(name)
+
+
+def _select_table(spec: schema.Table, partner_id: str | None) -> tuple[str, list[object]]:
+    where, params = "", list[object]()
+    if partner_id is not None:
+        where = " WHERE partner_id = ? OR partner_id IS NULL"
+        params.append(partner_id)
+    order = ", ".join(_ident(key) for key in spec.key)
+    return f"SELECT * FROM {_ident(spec.name)}{where} ORDER BY {order}", params
+
+
+def _default_sql(column: schema.Column) -> str:
+    assert column.default is not None
+    return f"CAST({_literal(column.default)} AS {SQL_TYPES[column.type]})"
+
+
+def _create_table_sql(spec: schema.Table, version: int) -> str:
+    columns = []
+    for column in spec.columns_at(version):
+        not_null = " NOT NULL" if column.key or column.required else ""
+        default = f" DEFAULT {_default_sql(column)}" if column.default is not None else ""
+        columns.append(f"{_ident(column.name)} {SQL_TYPES[column.type]}{not_null}{default}")
+    return f"CREATE TABLE {_ident(spec.name)} ({', '.join(columns)})"
+
+
+class _IngestPlan:
+    """The SQL that checks one file against one table and writes it.
+
+    Typed values come from casting the file's columns; a value that is
+    present but does not cast is a type problem, reported with its text.
+    """
+
+    def __init__(self, table: schema.Table, source: SourceFile, source_types: dict[str, str]) -> None:
+        self.table = table
+        self.source = source
+        self.source_types = source_types
+        label, header_row = source.label, source.header_row
+        names = {column.name for column in table.columns}
+        present = [name for name in source.columns if name in names]
+        self.present = set(present)
+        self.header_problems: list[Problem] = []
+        for name in source.columns:
+            if name not in names:
+                self.header_problems.append(
+                    Problem(
+                        label, header_row, name, name, f"a column of {table.name}: {', '.join(sorted(names))}"
+                    )
+                )
+        for column in table.columns:
+            if column.required and column.name not in self.present:
+                if column.name == "partner_id" and table.partner_from is not None:
+                    continue  # filled from the SKU's owner
+                self.header_problems.append(
+                    Problem(
+                        label,
+                        header_row,
+                        column.name,
+                        None,
+                        f"a column {column.name!r} ({column.expected()})",
+                    )
+                )
+
+    def _raw(self, name: str) -> str:
+        column = _ident(name)
+        if self.source_types.get(name) == "VARCHAR":
+            return f"NULLIF(trim({column}), '')"
+        return column
+
+    def _typed(self, column: schema.Column) -> str:
+        """Return SQL for the column's value cast to its type, NULL where absent or not castable."""
+        if column.name not in self.present:
+            return (
+                _default_sql(column)
+                if column.default is not None
+                else f"CAST(NULL AS {SQL_TYPES[column.type]})"
+            )
+        raw, source_type = self._raw(column.name), self.source_types.get(column.name, "VARCHAR")
+        if column.type == "int" and not _is_integer_type(source_type):
+            # DuckDB rounds '3.5' to 4 when casting to an integer; a count that
+            # is not whole is an error the planner must see, not a rounding.
+            as_double = f"TRY_CAST({raw} AS DOUBLE)"
+            return (
+                f"(CASE WHEN {as_double} = round({as_double}) AND abs({as_double}) < 9e18 "
+                f"THEN CAST({as_double} AS BIGINT) END)"
+            )
+        if column.type == "float":
+            as_double = f"TRY_CAST({raw} AS DOUBLE)"
+            return f"(CASE WHEN isfinite({as_double}) THEN {as_double} END)"
+        if column.type == "text":
+            return f"CAST({raw} AS VARCHAR)"
+        return f"TRY_CAST({raw} AS {SQL_TYPES[column.type]})"
+
+    def typed_select(self) -> str:
+        """SELECT of the file with every table column typed, plus the row number."""
+        columns = [f"{self._typed(column)} AS {_ident(column.name)}" for column in self.table.columns]
+        return f"SELECT {ROW_COLUMN}, {', '.join(columns)} FROM __src"
+
+    def problem_queries(self) -> list[str]:
+        """One SELECT per rule, each yielding (row_number, column_name, bad_value, expected)."""
+        queries: list[str] = []
+        for column in self.table.columns:
+            if column.name in self.present:
+                queries += self._column_queries(column)
+        for rule, (first, second) in self.table.checks:
+            if first in self.present and second in self.present:
+                queries.append(self._rule_query(rule, first, second))
+        if all(key in self.present for key in self.table.key):
+            queries.append(self._duplicate_query())
+        queries += self._reference_queries()
+        return queries
+
+    def _column_queries(self, column: schema.Column) -> list[str]:
+        name, raw, typed = _literal(column.name), self._raw(column.name), self._typed(column)
+        text = f"CAST({_ident(column.name)} AS VARCHAR)"
+        expected = _literal(column.expected())
+        queries = [
+            f"SELECT {ROW_COLUMN} AS row_number, {name} AS column_name, {text} AS bad_value, "
+            f"{expected} AS expected FROM __src WHERE {raw} IS NOT NULL AND {typed} IS NULL"
+        ]
+        if column.required or column.key:
+            queries.append(
+                f"SELECT {ROW_COLUMN}, {name}, NULL, {_literal('a value: ' + column.expected())} "
+                f"FROM __src WHERE {raw} IS NULL"
+            )
+        bounds = []
+        if column.minimum is not None:
+            bounds.append(f"{_ident(column.name)} < {column.minimum!r}")
+        if column.maximum is not None:
+            bounds.append(f"{_ident(column.name)} > {column.maximum!r}")
+        if column.choices:
+            bounds.append(f"{_ident(column.name)} NOT IN ({', '.join(_literal(c) for c in column.choices)})")
+        if bounds:
+            queries.append(
+                f"SELECT {ROW_COLUMN}, {name}, {text}, {expected} FROM __typed WHERE {' OR '.join(bounds)}"
+            )
+        return queries
+
+    def _rule_query(self, rule: str, first: str, second: str) -> str:
+        a, b = _ident(first), _ident(second)
+        if rule == "ordered_dates":
+            expected = f"{_literal(f'a date on or after {first} (')} || CAST({a} AS VARCHAR) || ')'"
+            condition = f"{b} < {a}"
+        elif rule == "paid_le_list":
+            expected = f"{_literal(f'at most {second} (')} || CAST({b} AS VARCHAR) || ')'"
+            condition = f"{a} > {b} * (1 + 1e-9)"
+        else:
+            raise ValueError(f"unknown row rule {rule!r}")
+        failing = first if rule == "paid_le_list" else second
+        return (
+            f"SELECT {ROW_COLUMN}, {_literal(failing)}, CAST({_ident(failing)} AS VARCHAR), {expected} "
+            f"FROM __typed WHERE {condition}"
+        )
+
+    def _duplicate_query(self) -> str:
+        keys = [_ident(key) for key in self.table.key]
+        partition = ", ".join(keys)
+        shown = " || ', ' || ".join(f"CAST({key} AS VARCHAR)" for key in keys)
+        not_null = " AND ".join(f"{key} IS NOT NULL" for key in keys)
+        return (
+            f"SELECT {ROW_COLUMN}, {_literal(', '.join(self.table.key))}, {shown}, "
+            f"'a unique key; the same key is on row ' || CAST(first_row AS VARCHAR) FROM ("
+            f"SELECT *, min({ROW_COLUMN}) OVER (PARTITION BY {partition}) AS first_row FROM __typed "
+            f"WHERE {not_null}) WHERE {ROW_COLUMN} <> first_row"
+        )
+
+    def _reference_queries(self) -> list[str]:
+        queries = []
+        for column in self.table.columns:
+            ref = column.references
+            if ref is None or column.name not in self.present:
+                continue
+            name = _ident(column.name)
+            exists = f"EXISTS (SELECT 1 FROM {_ident(ref.table)} r WHERE r.{_ident(ref.column)} = t.{name})"
+            if ref.table == self.table.name:  # e.g. a parent category defined in the same file
+                exists += f" OR EXISTS (SELECT 1 FROM __typed f WHERE f.{_ident(ref.column)} = t.{name})"
+            queries.append(
+                f"SELECT {ROW_COLUMN}, {_literal(column.name)}, t.{name}, "
+                f"{_literal(f'a {ref.column} that exists in {ref.table}')} "
+                f"FROM __typed t WHERE t.{name} IS NOT NULL AND NOT ({exists})"
+            )
+        owner = self.table.partner_from
+        if owner is not None and "partner_id" in self.present and owner[0] in self.present:
+            via, ref_table, ref_column = (_ident(part) for part in owner)
+            queries.append(
+                f"SELECT t.{ROW_COLUMN}, 'partner_id', t.partner_id, "
+                f"'the partner that owns ' || t.{via} || ' (' || r.partner_id || ')' "
+                f"FROM __typed t JOIN {ref_table} r ON r.{ref_column} = t.{via} "
+                f"WHERE t.partner_id IS NOT NULL AND t.partner_id <> r.partner_id"
+            )
+        return queries
+
+    def insert_sql(self) -> str:
+        """INSERT of the typed file into the table, filling the owner where the file leaves it out."""
+        names = [column.name for column in self.table.columns]
+        values = [f"t.{_ident(name)}" for name in names]
+        join = ""
+        owner = self.table.partner_from
+        if owner is not None:
+            via, ref_table, ref_column = (_ident(part) for part in owner)
+            values[names.index("partner_id")] = "coalesce(t.partner_id, r.partner_id)"
+            join = f" LEFT JOIN {ref_table} r ON r.{ref_column} = t.{via}"
+        columns = ", ".join(_ident(name) for name in names)
+        target = _ident(self.table.name)
+        return f"INSERT INTO {target} ({columns}) SELECT {', '.join(values)} FROM __typed t{join}"
+
+
+def _is_integer_type(sql_type: str) -> bool:
+    return sql_type in {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+    }
