@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 
+from cpfr.data import schema
 from cpfr.data.sources import open_source
 from cpfr.data.store import IngestResult, Store
+from cpfr.exceptions import InputError
 
 
 def ingest_file(
@@ -41,4 +43,6 @@ def ingest_file(
     ValidationError
         The file breaks the table's rules; ``.problems`` lists them.
     """
+    if table not in schema.USER_TABLES:  # before reading the file: a typo costs nothing
+        raise InputError(f"unknown table {table!r} — expected one of {', '.join(schema.USER_TABLES)}")
     return store.ingest(open_source(path), table, dry_run=dry_run)

@@ -111,10 +111,17 @@ def _open_csv(path: Path, label: str) -> SourceFile:
     header = raw.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
     names = tuple(name.strip().strip('"').strip() for name in header.split(","))
     _check_names(names, label, 1)
+    ragged: list[tuple[int, str]] = []
+
+    def keep_ragged(row: pa_csv.InvalidRow) -> str:
+        ragged.append((row.actual_columns, row.text))
+        return "skip"
+
     try:
         table = pa_csv.read_csv(
             pa.BufferReader(raw),
-            read_options=pa_csv.ReadOptions(column_names=list(names), skip_rows=1),
+            read_options=pa_csv.ReadOptions(column_names=list(names), skip_rows=1, use_threads=False),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=keep_ragged),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
                 strings_can_be_null=False,
@@ -122,9 +129,9 @@ def _open_csv(path: Path, label: str) -> SourceFile:
             ),
         )
     except pa.ArrowInvalid as error:
-        raise _fail(
-            label, _row_of_arrow_error(str(error)), "", None, f"{len(names)} fields on every line ({error})"
-        ) from None
+        raise _fail(label, 0, "", None, f"a CSV file pyarrow can parse ({error})") from None
+    if ragged:
+        raise ValidationError(_ragged_problems(raw, ragged, len(names), label))
     if table.num_rows == 0:
         raise _fail(label, 2, "", None, "at least one data row after the header (the file has none)")
     # Line numbers as a person sees them: header on line 1, first row on line 2.
@@ -163,12 +170,19 @@ def _check_names(names: tuple[str, ...], label: str, header_row: int) -> None:
         raise ValidationError(problems)
 
 
-def _row_of_arrow_error(message: str) -> int:
-    # pyarrow says e.g. "CSV parse error: Expected 3 columns, got 2: ..." with
-    # a "Row #N" hint in recent versions; fall back to 0 (whole file).
-    marker = "Row #"
-    if marker in message:
-        digits = message.split(marker, 1)[1].split(":", 1)[0].strip()
-        if digits.isdigit():
-            return int(digits) + 1
-    return 0
+def _ragged_problems(raw: bytes, ragged: list[tuple[int, str]], expected: int, label: str) -> list[Problem]:
+    """Name the line of each row with too many or too few fields.
+
+    pyarrow hands its invalid-row handler the row's text but no line number
+    (``InvalidRow.number`` is None when rows are skipped), so the lines are
+    found again, in order, in the file's text.
+    """
+    lines = raw.decode("utf-8").split("\n")
+    problems, position = [], 1
+    for fields, text in ragged:
+        while position < len(lines) and lines[position].rstrip("\r") != text.rstrip("\r"):
+            position += 1
+        line = position + 1 if position < len(lines) else 0
+        problems.append(Problem(label, line, "", f"{fields} fields", f"{expected} fields, as in the header"))
+        position += 1
+    return problems

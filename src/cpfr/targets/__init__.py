@@ -1,5 +1,6 @@
-"""Alliance targets: progress to date, and (later) decomposition and attainment."""
+"""Alliance targets: progress to date, the alliance summary, and (later) attainment forecasts."""
 
 from cpfr.targets.progress import TargetProgress, target_progress
+from cpfr.targets.summary import BREAKDOWNS, AllianceSummary, alliance_summary
 
-__all__ = ["TargetProgress", "target_progress"]
+__all__ = ["BREAKDOWNS", "AllianceSummary", "TargetProgress", "alliance_summary", "target_progress"]

@@ -99,12 +99,14 @@ class DuckDBStore(Store):
 
     def schema_version(self) -> int:
         """Return the schema version applied to the store (0 for an empty store)."""
+        # Results are read with fetchall(), never fetchone(): DuckDB 2 keeps a
+        # half-read result open and refuses the connection's next statement.
         exists = self._con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-        ).fetchone()
+        ).fetchall()[0]
         if not exists or not exists[0]:
             return 0
-        row = self._con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        row = self._con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0]
         return int(row[0]) if row else 0
 
     def migrate(self, target: int | None = None) -> list[int]:
@@ -220,7 +222,7 @@ class DuckDBStore(Store):
         match = " AND ".join(f"s.{_ident(key)} = t.{_ident(key)}" for key in spec.key)
         row = self._con.execute(
             f"SELECT count(*) FROM __typed t WHERE EXISTS (SELECT 1 FROM {_ident(spec.name)} s WHERE {match})"
-        ).fetchone()
+        ).fetchall()[0]
         return int(row[0]) if row else 0
 
     def _write(self, plan: _IngestPlan) -> None:
@@ -289,7 +291,7 @@ class DuckDBStore(Store):
         sql, params = _select_table(spec, partner_id)
         self._con.execute(f"COPY ({sql}) TO {_literal(str(partial))} {fmt}", params)
         os.replace(partial, output)
-        row = self._con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()
+        row = self._con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0]
         return int(row[0]) if row else 0
 
     def sales_cube(
@@ -344,7 +346,7 @@ class DuckDBStore(Store):
             row = self._con.execute(
                 "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0),"
                 f" coalesce(sum(hash(t) % 1000003), 0) FROM {name} t"
-            ).fetchone()
+            ).fetchall()[0]
             digests[spec.name] = f"{[(c[0], c[1]) for c in columns]}|{row}"
         return digests
 

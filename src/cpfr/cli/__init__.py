@@ -1,0 +1,1 @@
+"""The ``cpfr`` command line."""

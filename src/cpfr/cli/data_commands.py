@@ -1,0 +1,78 @@
+"""Commands that move data in and out of the store: ingest, export, db."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cpfr.cli.common import DbOption, PathArgument, console, reported_errors
+from cpfr.data import schema
+from cpfr.data.ingest import ingest_file
+from cpfr.data.store import open_store
+
+db_app = typer.Typer(help="Inspect and migrate the store.", no_args_is_help=True)
+
+
+def ingest(
+    file: PathArgument,
+    table: Annotated[str, typer.Option("--table", help=f"Target table: {', '.join(schema.USER_TABLES)}.")],
+    db: DbOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count; write nothing.")] = False,
+) -> None:
+    """Validate FILE and upsert it into TABLE, all or nothing."""
+    with reported_errors(), open_store(db) as store:
+        result = ingest_file(store, file, table, dry_run=dry_run)
+    verb = "would ingest" if dry_run else "ingested"
+    console.print(
+        f"{verb} {result.rows:,} rows into {result.table} ({result.inserted:,} new, "
+        f"{result.replaced:,} replaced) in {result.seconds:.2f} s",
+        highlight=False,
+    )
+
+
+def export(
+    table: Annotated[str, typer.Argument(help="Table to export.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output .parquet or .csv file.")],
+    db: DbOption = None,
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="Only this partner's rows (and platform-shared ones).")
+    ] = None,
+) -> None:
+    """Write TABLE to a Parquet or CSV file."""
+    with reported_errors(), open_store(db) as store:
+        rows = store.export(table, output, partner_id=partner)
+    console.print(f"wrote {rows:,} rows of {table} to {output}", highlight=False)
+
+
+@db_app.command("info")
+def info(db: DbOption = None) -> None:
+    """Tables, row counts and date ranges per partner."""
+    with reported_errors(), open_store(db) as store:
+        infos = store.table_info()
+        version = store.schema_version()
+        location = store.location
+    view = Table(title=f"{location} — schema version {version}")
+    for name in ("table", "partner", "rows", "first date", "last date"):
+        view.add_column(name, justify="right" if name == "rows" else "left")
+    for entry in infos:
+        if not entry.by_partner:
+            view.add_row(entry.table, "", "0", "", "")
+        for partner, rows, first, last in entry.by_partner:
+            view.add_row(entry.table, partner or "(shared)", f"{rows:,}", str(first or ""), str(last or ""))
+    console.print(view)
+
+
+@db_app.command("migrate")
+def migrate(db: DbOption = None) -> None:
+    """Bring the store's schema to this cpfr's version."""
+    with reported_errors(), open_store(db, migrate=False) as store:
+        applied = store.migrate()
+        version = store.schema_version()
+    console.print(
+        f"applied migrations {applied}; schema version {version}"
+        if applied
+        else f"up to date (version {version})"
+    )

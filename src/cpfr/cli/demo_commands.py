@@ -1,0 +1,106 @@
+"""The demo alliance (``demo generate``, ``demo run``) and the alliance ``summary``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from time import perf_counter
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cpfr.cli.common import DbOption, console, reported_errors
+from cpfr.cli.render import render_summary
+from cpfr.data.ingest import ingest_file
+from cpfr.data.store import open_store
+from cpfr.targets import alliance_summary
+
+demo_app = typer.Typer(
+    help="The demo alliance scenario: generate it, load it, look at it.", no_args_is_help=True
+)
+
+SeedOption = Annotated[
+    int, typer.Option("--seed", help="Random seed; the same seed gives the same scenario.")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Directory for the scenario's Parquet files.")]
+SmallOption = Annotated[
+    bool,
+    typer.Option("--small", help="A small scenario (fewer SKUs and stores, 18 months) for quick trials."),
+]
+
+
+def _generate(seed: int, out: Path, small: bool) -> list[Path]:
+    # Imported here: the generator's numpy work is not needed by `summary`.
+    from cpfr.data.demo import DemoConfig, generate_scenario, write_scenario
+
+    config = DemoConfig.small() if small else DemoConfig()
+    with console.status("generating the demo alliance…"):
+        started = perf_counter()
+        scenario = generate_scenario(config, seed=seed)
+        paths = write_scenario(scenario, out)
+    rows = sum(len(frame) for frame in scenario.tables.values())
+    console.print(
+        f"generated {len(scenario.tables)} tables, {rows:,} rows (seed {seed}) into {out} "
+        f"in {perf_counter() - started:.1f} s; ground truth in {out / 'truth'}",
+        highlight=False,
+    )
+    return [path for path in paths if path.parent == out]
+
+
+@demo_app.command("generate")
+def generate(seed: SeedOption = 42, out: OutOption = Path("demo_data"), small: SmallOption = False) -> None:
+    """Write the demo alliance (one Parquet file per table, plus its ground truth) to --out."""
+    with reported_errors():
+        _generate(seed, out, small)
+
+
+@demo_app.command("run")
+def run(
+    db: DbOption = None, seed: SeedOption = 42, out: OutOption = Path("demo_data"), small: SmallOption = False
+) -> None:
+    """Generate the demo alliance, load it into the store, and print the alliance summary."""
+    with reported_errors():
+        paths = _generate(seed, out, small)
+        with (
+            open_store(db) as store,
+            Progress(
+                TextColumn("[bold]{task.description:<12}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} tables"),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress,
+        ):
+            task = progress.add_task("ingesting", total=len(paths))
+            for path in paths:
+                progress.update(task, description=path.stem)
+                result = ingest_file(store, path, path.stem)
+                progress.console.print(
+                    f"  {result.table:<12} {result.rows:>12,} rows  {result.seconds:6.2f} s", highlight=False
+                )
+                progress.advance(task)
+            location = store.location
+            render_summary(alliance_summary(store), console)
+    console.print(f"store: {location}", highlight=False)
+
+
+def summary(
+    db: DbOption = None,
+    partner: Annotated[str | None, typer.Option("--partner", help="Only this brand partner.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Count sales up to this day (YYYY-MM-DD); default the last.")
+    ] = None,
+) -> None:
+    """Print each partner's sales to date against target, by category, channel, city tier and month."""
+    with reported_errors():
+        day = _parse_day(as_of, "--as-of") if as_of else None
+        with open_store(db) as store:
+            render_summary(alliance_summary(store, partner_id=partner, as_of=day), console)
+
+
+def _parse_day(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=option) from None

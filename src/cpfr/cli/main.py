@@ -1,0 +1,27 @@
+"""The ``cpfr`` application: every command, grouped as the package is."""
+
+from __future__ import annotations
+
+import typer
+
+from cpfr.cli.data_commands import db_app, export, ingest
+from cpfr.cli.demo_commands import demo_app, summary
+
+app = typer.Typer(
+    name="cpfr",
+    help=(
+        "Collaborative planning, forecasting and replenishment for a retail platform and its brand partners."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("ingest")(ingest)
+app.command("export")(export)
+app.command("summary")(summary)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,135 @@
+"""Rich renderings shared by commands: amounts, the alliance summary."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from cpfr.targets import AllianceSummary
+
+_BAR_WIDTH = 24
+_MONTHS_SHOWN = 12
+
+
+def format_amount(value: float | None, metric: str = "gmv_yuan") -> str:
+    """Format yuan as '¥1.23 bn' / '¥45.6 m' and units as '1.2 m units', for people, not files."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    prefix, suffix = ("¥", "") if metric == "gmv_yuan" else ("", " units")
+    for scale, label in ((1e9, " bn"), (1e6, " m"), (1e3, " k")):
+        if abs(value) >= scale:
+            return f"{prefix}{value / scale:,.2f}{label}{suffix}"
+    return f"{prefix}{value:,.1f}{suffix}" if abs(value) < 10 else f"{prefix}{value:,.0f}{suffix}"
+
+
+def _percent(value: float) -> str:
+    return "–" if pd.isna(value) else f"{100 * value:.1f}%"
+
+
+def _bar(value: float, largest: float) -> str:
+    """Draw a horizontal bar: a chart reads faster than a column of numbers."""
+    if largest <= 0 or pd.isna(value):
+        return ""
+    eighths = round(_BAR_WIDTH * 8 * value / largest)
+    return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
+
+
+def render_summary(summary: AllianceSummary, console: Console) -> None:
+    """Print the alliance summary: targets, then GMV by category, channel, city tier and month."""
+    targets = summary.targets
+    if targets.empty:
+        console.print("no targets in the store")
+    else:
+        view = Table(title=f"Alliance targets — sales to {summary.as_of}", title_justify="left")
+        for name in (
+            "partner",
+            "target",
+            "period",
+            "goal",
+            "to date",
+            "attained",
+            "elapsed",
+            "pace",
+            "need / day",
+        ):
+            view.add_column(name, justify="left" if name in {"partner", "target", "period"} else "right")
+        for row in targets.to_dict("records"):
+            pace_style = "green" if row["pace"] >= 1 else "yellow" if row["pace"] >= 0.9 else "red"
+            view.add_row(
+                str(row["partner_id"]),
+                f"{row['metric']} · {row['scope']}",
+                f"{row['period_start']} → {row['period_end']}",
+                format_amount(row["target"], str(row["metric"])),
+                format_amount(row["actual"], str(row["metric"])),
+                _percent(row["attainment"]),
+                _percent(row["elapsed"]),
+                f"[{pace_style}]{row['pace']:.2f}[/]" if not pd.isna(row["pace"]) else "–",
+                format_amount(row["required_run_rate"], str(row["metric"])),
+            )
+        console.print(view)
+        console.print(
+            "pace = attained / elapsed: below 1 is behind a straight line to the goal.", style="dim"
+        )
+    for name, frame in summary.breakdowns.items():
+        if name == "month":
+            _render_months(frame, console)
+        else:
+            _render_breakdown(name, frame, console)
+
+
+def _render_breakdown(name: str, frame: pd.DataFrame, console: Console) -> None:
+    dimension = next(
+        column for column in frame.columns if column not in {"partner_id", "units", "gmv_yuan", "share"}
+    )
+    if frame.empty:
+        return
+    pivot = frame.pivot_table(
+        index=dimension, columns="partner_id", values="gmv_yuan", aggfunc="sum", fill_value=0
+    )
+    pivot["total"] = pivot.sum(axis=1)
+    pivot = pivot.sort_values("total", ascending=False)
+    view = Table(title=f"GMV to date by {name.replace('_', ' ')}", title_justify="left")
+    view.add_column(name.replace("_", " "))
+    for partner in pivot.columns:
+        view.add_column(str(partner), justify="right")
+    view.add_column("share", justify="right")
+    grand_total = float(pivot["total"].sum())
+    for key, values in pivot.iterrows():
+        label = _label(name, key)
+        cells = [
+            format_amount(float(values[partner])) if values[partner] else "" for partner in pivot.columns
+        ]
+        view.add_row(label, *cells, _percent(values["total"] / grand_total if grand_total else float("nan")))
+    console.print(view)
+
+
+def _label(breakdown: str, key: object) -> str:
+    if key is None or (isinstance(key, float) and math.isnan(key)):
+        return "(none)"
+    if isinstance(key, float) and key.is_integer():
+        key = int(key)  # a tier column with gaps comes back from pandas as float
+    return f"tier {key}" if breakdown == "city_tier" else str(key)
+
+
+def _render_months(frame: pd.DataFrame, console: Console) -> None:
+    if frame.empty:
+        return
+    monthly = frame.groupby("month", as_index=False)[["gmv_yuan", "units"]].sum().tail(_MONTHS_SHOWN)
+    largest = float(monthly["gmv_yuan"].max())
+    view = Table(title=f"GMV by month (last {len(monthly)}), all partners shown", title_justify="left")
+    view.add_column("month")
+    view.add_column("GMV", justify="right")
+    view.add_column("units", justify="right")
+    view.add_column("", min_width=_BAR_WIDTH)
+    for row in monthly.to_dict("records"):
+        month = pd.Timestamp(row["month"]).strftime("%Y-%m")
+        view.add_row(
+            month,
+            format_amount(row["gmv_yuan"]),
+            format_amount(row["units"], "units"),
+            _bar(row["gmv_yuan"], largest),
+        )
+    console.print(view)

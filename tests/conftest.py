@@ -1,0 +1,98 @@
+"""Shared fixtures: a clean environment, a temporary DuckDB store, a tiny alliance, the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from cpfr.cli.main import app
+from cpfr.data.ingest import ingest_file
+from cpfr.data.store import DB_ENV_VAR, Store, open_store
+
+# The smallest alliance that exercises every reference: two partners, a
+# two-level category tree, two SKUs, an online zone, a store and a warehouse.
+REFERENCE_FILES: dict[str, str] = {
+    "partners": "partner_id,name,name_local\nXIAOMI,Xiaomi,小米\nMIDEA,Midea,美的\n",
+    "categories": (
+        "category_id,name,parent_id,level\n3C,3C digital,,1\nPHONE,Phones,3C,2\nHA,Home appliances,,1\nAC,Air conditioners,HA,2\n"
+    ),
+    "agreements": (
+        "agreement_id,partner_id,name,start_date,end_date\n"
+        "AG-XM,XIAOMI,Xiaomi alliance,2024-01-01,2026-12-31\nAG-MD,MIDEA,Midea alliance,2024-01-01,2026-12-31\n"
+    ),
+    "targets": (
+        "target_id,agreement_id,partner_id,period_start,period_end,metric,value,category_id,channel_kind\n"
+        "T-XM,AG-XM,XIAOMI,2024-01-01,2026-12-31,gmv_yuan,100000,,\n"
+        "T-MD-ONLINE,AG-MD,MIDEA,2024-01-01,2024-12-31,units,50,HA,platform_online\n"
+    ),
+    "products": (
+        "sku_id,partner_id,name,category_id,list_price,launch_date\n"
+        "P1,XIAOMI,Xiaomi 15,PHONE,3999,2023-10-26\nA1,MIDEA,Midea AC 1.5HP,AC,2999,2023-03-01\n"
+    ),
+    "channels": "channel_id,name,kind,format,partner_id\nJD,JD online,platform_online,,\nMALL,JD MALL,platform_offline,JD MALL,\n",
+    "warehouses": "warehouse_id,name,tier,parent_warehouse_id,region,lead_time_days\nRDC-N,Beijing RDC,RDC,,North,7\n",
+    "locations": (
+        "location_id,name,kind,channel_id,city,region,city_tier,warehouse_id\n"
+        "Z-N-1,North tier 1 online,online_zone,JD,,North,1,RDC-N\nS-001,JD MALL Beijing,store,MALL,Beijing,North,1,RDC-N\n"
+    ),
+}
+
+SALES_HEADER = "date,sku_id,location_id,units,list_price,paid_price\n"
+GOOD_SALES = (
+    SALES_HEADER
+    + "2024-01-01,P1,Z-N-1,3,3999,3799\n2024-01-01,A1,S-001,1,2999,2999\n2024-01-02,P1,Z-N-1,2,3999,3999\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep tests off the user's store: no $CPFR_DB, and a temporary working directory."""
+    monkeypatch.delenv(DB_ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def write_file(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
+    """Write text or bytes to a file under the test's directory and return its path."""
+
+    def write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, write_file: Callable[[str, str | bytes], Path]) -> Path:
+    """Return a store file holding the tiny alliance's reference data and three sales rows."""
+    path = tmp_path / "alliance.duckdb"
+    with open_store(path) as store:
+        for table, content in REFERENCE_FILES.items():
+            ingest_file(store, write_file(f"{table}.csv", content), table)
+        ingest_file(store, write_file("sales.csv", GOOD_SALES), "sales")
+    return path
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    """Open the tiny alliance's store."""
+    with open_store(db_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """Run ``cpfr`` with arguments; returns the click result (exit_code, output, stderr)."""
+    runner = CliRunner()
+
+    def invoke(*args: str | Path) -> Result:
+        return runner.invoke(app, [str(arg) for arg in args], catch_exceptions=False)
+
+    return invoke
