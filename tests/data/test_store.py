@@ -177,9 +177,9 @@ from cpfr.data.ingest import ingest_file
 from cpfr.data.store import open_store
 
 original = DuckDBStore._write
-def announced(self, plan):
+def announced(self, plan, **options):
     print("WRITING", flush=True)
-    original(self, plan)
+    original(self, plan, **options)
     print("WRITTEN", flush=True)
 DuckDBStore._write = announced
 with open_store(sys.argv[1]) as store:
