@@ -569,3 +569,26 @@ def table(name: str) -> Table:
         return TABLES_BY_NAME[name]
     except KeyError:
         raise KeyError(f"unknown table {name!r}; expected one of {', '.join(USER_TABLES)}") from None
+
+
+def data_model_markdown() -> str:
+    """Render the data model (every user table and column) as the README's Markdown section."""
+    lines: list[str] = []
+    for spec in TABLES:
+        if spec.name not in USER_TABLES:
+            continue
+        lines += [f"#### `{spec.name}` ({spec.kind})", "", spec.doc, ""]
+        lines += ["| column | type | key | required | valid values | meaning |", "|---|---|---|---|---|---|"]
+        for column in spec.columns:
+            rule = column.expected()
+            if column.references is not None:
+                rule += f"; in `{column.references.table}.{column.references.column}`"
+            lines.append(
+                f"| `{column.name}` | {column.type} | {'yes' if column.key else ''} "
+                f"| {'yes' if column.required else ''} | {rule} | {column.doc} |"
+            )
+        for rule_name, columns in spec.checks:
+            lines.append("")
+            lines.append(f"Row rule `{rule_name}` on {', '.join(columns)}: {ROW_RULES[rule_name]}.")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
