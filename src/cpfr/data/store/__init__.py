@@ -27,6 +27,7 @@ __all__ = [
     "DuckDBStore",
     "IngestResult",
     "Store",
+    "StoreError",
     "TableInfo",
     "open_store",
     "resolve_db_path",
