@@ -80,9 +80,13 @@ def run(
                     f"  {result.table:<12} {result.rows:>12,} rows  {result.seconds:6.2f} s", highlight=False
                 )
                 progress.advance(task)
-            location = store.location
+            progress.update(task, description="loaded")
+        with open_store(db) as store:
             render_summary(alliance_summary(store), console)
-    console.print(f"store: {location}", highlight=False)
+            location = store.location
+    console.print(
+        f"store: {location} — try `cpfr summary --partner XIAOMI` or `cpfr db info`", highlight=False
+    )
 
 
 def summary(

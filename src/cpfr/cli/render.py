@@ -14,19 +14,43 @@ _BAR_WIDTH = 24
 _MONTHS_SHOWN = 12
 
 
+def _table(title: str) -> Table:
+    # No borders: the summary must fit an 80-column terminal without truncation.
+    return Table(title=title, title_justify="left", box=None, padding=(0, 1), header_style="bold underline")
+
+
 def format_amount(value: float | None, metric: str = "gmv_yuan") -> str:
-    """Format yuan as '¥1.23 bn' / '¥45.6 m' and units as '1.2 m units', for people, not files."""
+    """Format yuan as '¥1.23bn' / '¥45.6m' and units as '1.2m', three significant figures, for people."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    prefix, suffix = ("¥", "") if metric == "gmv_yuan" else ("", " units")
-    for scale, label in ((1e9, " bn"), (1e6, " m"), (1e3, " k")):
+    prefix = "¥" if metric == "gmv_yuan" else ""
+    for scale, label in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
         if abs(value) >= scale:
-            return f"{prefix}{value / scale:,.2f}{label}{suffix}"
-    return f"{prefix}{value:,.1f}{suffix}" if abs(value) < 10 else f"{prefix}{value:,.0f}{suffix}"
+            scaled = value / scale
+            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+            return f"{prefix}{scaled:.{digits}f}{label}"
+    return f"{prefix}{value:,.1f}" if abs(value) < 10 else f"{prefix}{value:,.0f}"
 
 
-def _percent(value: float) -> str:
-    return "–" if pd.isna(value) else f"{100 * value:.1f}%"
+_CHANNEL_LABELS = {"platform_online": "online", "platform_offline": "offline", "brand_store": "brand stores"}
+
+
+def _period(start: object, end: object) -> str:
+    """Show a period as '2024' or '2024–26' when it is whole years, else as its two dates."""
+    first, last = pd.Timestamp(str(start)), pd.Timestamp(str(end))
+    if (first.month, first.day, last.month, last.day) == (1, 1, 12, 31):
+        return str(first.year) if first.year == last.year else f"{first.year}–{last.year % 100:02d}"
+    return f"{first.date()}…{last.date()}"
+
+
+def _target_label(metric: str, scope: str) -> str:
+    parts = ["GMV" if metric == "gmv_yuan" else "units"]
+    parts += [_CHANNEL_LABELS.get(part, part) for part in scope.split(" / ") if part != "all"]
+    return " ".join(parts)
+
+
+def _percent(value: float, digits: int = 1) -> str:
+    return "–" if pd.isna(value) else f"{100 * value:.{digits}f}%"
 
 
 def _bar(value: float, largest: float) -> str:
@@ -43,35 +67,39 @@ def render_summary(summary: AllianceSummary, console: Console) -> None:
     if targets.empty:
         console.print("no targets in the store")
     else:
-        view = Table(title=f"Alliance targets — sales to {summary.as_of}", title_justify="left")
+        view = _table(f"Alliance targets — sales to {summary.as_of}")
         for name in (
             "partner",
             "target",
             "period",
             "goal",
-            "to date",
-            "attained",
-            "elapsed",
+            "actual",
+            "done",
+            "time",
             "pace",
-            "need / day",
+            "need/day",
         ):
-            view.add_column(name, justify="left" if name in {"partner", "target", "period"} else "right")
+            view.add_column(
+                name, justify="left" if name in {"partner", "target", "period"} else "right", no_wrap=True
+            )
         for row in targets.to_dict("records"):
             pace_style = "green" if row["pace"] >= 1 else "yellow" if row["pace"] >= 0.9 else "red"
             view.add_row(
                 str(row["partner_id"]),
-                f"{row['metric']} · {row['scope']}",
-                f"{row['period_start']} → {row['period_end']}",
+                _target_label(str(row["metric"]), str(row["scope"])),
+                _period(row["period_start"], row["period_end"]),
                 format_amount(row["target"], str(row["metric"])),
                 format_amount(row["actual"], str(row["metric"])),
-                _percent(row["attainment"]),
-                _percent(row["elapsed"]),
+                _percent(row["attainment"], digits=0),
+                _percent(row["elapsed"], digits=0),
                 f"[{pace_style}]{row['pace']:.2f}[/]" if not pd.isna(row["pace"]) else "–",
                 format_amount(row["required_run_rate"], str(row["metric"])),
             )
         console.print(view)
         console.print(
-            "pace = attained / elapsed: below 1 is behind a straight line to the goal.", style="dim"
+            "done = actual / goal; time = share of the period elapsed; pace = done / time "
+            "(below 1: behind a straight line to the goal).",
+            style="dim",
         )
     for name, frame in summary.breakdowns.items():
         if name == "month":
@@ -91,11 +119,11 @@ def _render_breakdown(name: str, frame: pd.DataFrame, console: Console) -> None:
     )
     pivot["total"] = pivot.sum(axis=1)
     pivot = pivot.sort_values("total", ascending=False)
-    view = Table(title=f"GMV to date by {name.replace('_', ' ')}", title_justify="left")
-    view.add_column(name.replace("_", " "))
+    view = _table(f"GMV to date by {name.replace('_', ' ')}")
+    view.add_column(name.replace("_", " "), no_wrap=True)
     for partner in pivot.columns:
-        view.add_column(str(partner), justify="right")
-    view.add_column("share", justify="right")
+        view.add_column(str(partner), justify="right", no_wrap=True)
+    view.add_column("share", justify="right", no_wrap=True)
     grand_total = float(pivot["total"].sum())
     for key, values in pivot.iterrows():
         label = _label(name, key)
@@ -111,7 +139,9 @@ def _label(breakdown: str, key: object) -> str:
         return "(none)"
     if isinstance(key, float) and key.is_integer():
         key = int(key)  # a tier column with gaps comes back from pandas as float
-    return f"tier {key}" if breakdown == "city_tier" else str(key)
+    if breakdown == "city_tier":
+        return f"tier {key}"
+    return _CHANNEL_LABELS.get(str(key), str(key))
 
 
 def _render_months(frame: pd.DataFrame, console: Console) -> None:
@@ -119,7 +149,7 @@ def _render_months(frame: pd.DataFrame, console: Console) -> None:
         return
     monthly = frame.groupby("month", as_index=False)[["gmv_yuan", "units"]].sum().tail(_MONTHS_SHOWN)
     largest = float(monthly["gmv_yuan"].max())
-    view = Table(title=f"GMV by month (last {len(monthly)}), all partners shown", title_justify="left")
+    view = _table(f"GMV by month (last {len(monthly)}, all partners)")
     view.add_column("month")
     view.add_column("GMV", justify="right")
     view.add_column("units", justify="right")
