@@ -27,14 +27,17 @@ from cpfr.data.ingest import ingest_file
 from cpfr.data.store import open_store
 
 _CHILD = """
-import resource, sys, time
+import sys, time
 from cpfr.data.ingest import ingest_file
 from cpfr.data.store import open_store
 with open_store(sys.argv[1]) as store:
     started = time.perf_counter()
     result = ingest_file(store, sys.argv[2], "sales", dry_run=sys.argv[3] == "dry")
     seconds = time.perf_counter() - started
-print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM, not ru_maxrss: Linux carries a parent's ru_maxrss over fork and exec.
+status = open("/proc/self/status").read()
+peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+print(seconds, peak_kb / 1024)
 """
 
 

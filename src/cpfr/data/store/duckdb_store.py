@@ -65,6 +65,21 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _connection_config() -> dict[str, str | bool | int | float | list[str]]:
+    # Rows need no particular order on insert (the natural key identifies
+    # them), and not keeping it lets DuckDB stream big files in less memory.
+    # CPFR_DUCKDB_MEMORY caps DuckDB's memory (e.g. '2GB'); past it, DuckDB
+    # spills to a temporary directory instead of failing.
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "preserve_insertion_order": False,
+        "allocator_flush_threshold": "32MB",
+    }
+    limit = os.environ.get("CPFR_DUCKDB_MEMORY")
+    if limit:
+        config["memory_limit"] = limit
+    return config
+
+
 class DuckDBStore(Store):
     """A cpfr store in a DuckDB file (the embedded default).
 
@@ -82,7 +97,7 @@ class DuckDBStore(Store):
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(path)
+            self._con = duckdb.connect(path, config=_connection_config())
         except duckdb.Error as error:
             raise StoreError(f"{path}: cannot open the store ({error})") from None
         version = self.schema_version()
@@ -166,12 +181,12 @@ class DuckDBStore(Store):
             plan = _IngestPlan(spec, source, self._source_types())
             self._validate(plan)
             # An empty table has nothing to replace: skip a join of the whole file.
-            empty = not self._con.execute(f"SELECT EXISTS (SELECT 1 FROM {_ident(spec.name)})").fetchall()[0][
-                0
-            ]
-            replaced = 0 if empty else self._count_replaced(spec)
-            if not dry_run:
-                self._write(plan, replace=not empty)
+            stored = f"SELECT EXISTS (SELECT 1 FROM {_ident(spec.name)})"
+            empty = not self._con.execute(stored).fetchall()[0][0]
+            if dry_run:
+                replaced = 0 if empty else self._count_replaced(spec)
+            else:
+                replaced = self._write(plan, replace=not empty)
         finally:
             self._con.execute("DROP VIEW IF EXISTS __typed")
             self._con.execute("DROP VIEW IF EXISTS __src")
@@ -204,15 +219,15 @@ class DuckDBStore(Store):
 
     def _validate(self, plan: _IngestPlan) -> None:
         self._con.execute(f"CREATE OR REPLACE TEMP VIEW __typed AS {plan.typed_select()}")
-        branches = plan.problem_queries()
         problems = list(plan.header_problems)
         total = len(problems)
-        if branches:
-            union = "\nUNION ALL\n".join(branches)
+        # One query per kind of check, one after another: a UNION ALL would
+        # run them at once and hold all their hash tables in memory together.
+        for query in plan.problem_queries():
             rows = self._con.execute(
-                f"WITH problems AS ({union}) "
-                f"SELECT row_number, column_name, bad_value, expected, count(*) OVER () "
-                f"FROM problems ORDER BY row_number, column_name LIMIT {MAX_PROBLEMS}"
+                f"SELECT row_number, column_name, bad_value, expected, count(*) OVER () FROM ({query}) "
+                f"AS problems(row_number, column_name, bad_value, expected) "
+                f"ORDER BY row_number, column_name LIMIT {MAX_PROBLEMS}"
             ).fetchall()
             if rows:
                 total += int(rows[0][4])
@@ -225,19 +240,24 @@ class DuckDBStore(Store):
     def _count_replaced(self, spec: schema.Table) -> int:
         match = " AND ".join(f"s.{_ident(key)} = t.{_ident(key)}" for key in spec.key)
         row = self._con.execute(
-            f"SELECT count(*) FROM __typed t WHERE EXISTS (SELECT 1 FROM {_ident(spec.name)} s WHERE {match})"
+            f"SELECT count(*) FROM __typed t SEMI JOIN {_ident(spec.name)} s"
+            f" ON {match}{_date_window(spec, 's')}"
         ).fetchall()[0]
         return int(row[0]) if row else 0
 
-    def _write(self, plan: _IngestPlan, *, replace: bool = True) -> None:
+    def _write(self, plan: _IngestPlan, *, replace: bool = True) -> int:
+        """Upsert the file in one transaction; return how many stored rows it replaced."""
         spec = plan.table
         target = _ident(spec.name)
         match = " AND ".join(f"{target}.{_ident(key)} = t.{_ident(key)}" for key in spec.key)
         con = self._con
         con.execute("BEGIN TRANSACTION")
         try:
+            replaced = 0
             if replace:
-                con.execute(f"DELETE FROM {target} USING __typed t WHERE {match}")
+                replaced = con.execute(
+                    f"DELETE FROM {target} USING __typed t WHERE {match}{_date_window(spec, target)}"
+                ).fetchall()[0][0]
             con.execute(plan.insert_sql())
             con.execute(
                 "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -255,6 +275,7 @@ class DuckDBStore(Store):
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        return int(replaced)
 
     # -- reads ----------------------------------------------------------------
 
@@ -358,6 +379,22 @@ class DuckDBStore(Store):
     def close(self) -> None:
         """Close the connection."""
         self._con.close()
+
+
+def _date_window(spec: schema.Table, target: str) -> str:
+    """Limit a join of the file with its table to the file's dates, when the date is part of the key.
+
+    A daily file replaces a few days of a table of years: DuckDB's zone maps
+    then skip the rest of the table instead of joining all of it.
+    """
+    date = spec.date_column
+    if date is None or date not in spec.key:
+        return ""
+    column = _ident(date)
+    return (
+        f" AND {target}.{column} BETWEEN (SELECT min({column}) FROM __typed)"
+        f" AND (SELECT max({column}) FROM __typed)"
+    )
 
 
 def _user_table(name: str) -> schema.Table:
@@ -535,36 +572,44 @@ class _IngestPlan:
         return condition, _literal(failing), f"CAST({_ident(failing)} AS VARCHAR)", expected
 
     def _duplicate_query(self) -> str:
-        # A window over every row's full key costs seconds on 10 M rows; a
-        # count by 64-bit key hash finds the few suspect keys first, and only
-        # those rows are compared by their exact key (hash collisions drop out).
+        # A window over every row's full key costs seconds and a gigabyte on
+        # 10 M rows. Sorting 64-bit key hashes finds the few suspect keys
+        # (equal neighbours) in a third of the memory of a hash aggregate;
+        # only those rows are then compared by their exact key, so a hash
+        # collision never reports a false duplicate.
         keys = [_ident(key) for key in self.table.key]
         partition = ", ".join(keys)
         shown = " || ', ' || ".join(f"CAST({key} AS VARCHAR)" for key in keys)
         not_null = " AND ".join(f"{key} IS NOT NULL" for key in keys)
         key_hash = f"hash({partition})"
+        suspects = (
+            "SELECT key_hash FROM (SELECT key_hash,"
+            " key_hash = lag(key_hash) OVER (ORDER BY key_hash) AS repeated"
+            f" FROM (SELECT {key_hash} AS key_hash FROM __typed WHERE {not_null})) WHERE repeated"
+        )
         return (
             f"SELECT {ROW_COLUMN}, {_literal(', '.join(self.table.key))}, {shown}, "
             f"'a unique key; the same key is on row ' || CAST(first_row AS VARCHAR) FROM ("
             f"SELECT *, min({ROW_COLUMN}) OVER (PARTITION BY {partition}) AS first_row FROM __typed "
-            f"WHERE {not_null} AND {key_hash} IN (SELECT {key_hash} FROM __typed WHERE {not_null} "
-            f"GROUP BY ALL HAVING count(*) > 1)) WHERE {ROW_COLUMN} <> first_row"
+            f"WHERE {not_null} AND {key_hash} IN ({suspects})) WHERE {ROW_COLUMN} <> first_row"
         )
 
     def _reference_queries(self) -> list[str]:
+        # ANTI JOIN builds its hash table on the small referenced table; a
+        # NOT EXISTS subquery made DuckDB build it on the file (6x the memory).
         queries = []
         for column in self.table.columns:
             ref = column.references
             if ref is None or column.name not in self.present:
                 continue
-            name = _ident(column.name)
-            exists = f"EXISTS (SELECT 1 FROM {_ident(ref.table)} r WHERE r.{_ident(ref.column)} = t.{name})"
+            name, ref_column = _ident(column.name), _ident(ref.column)
+            anti = f" ANTI JOIN {_ident(ref.table)} r ON r.{ref_column} = t.{name}"
             if ref.table == self.table.name:  # e.g. a parent category defined in the same file
-                exists += f" OR EXISTS (SELECT 1 FROM __typed f WHERE f.{_ident(ref.column)} = t.{name})"
+                anti += f" ANTI JOIN __typed f ON f.{ref_column} = t.{name}"
             queries.append(
-                f"SELECT {ROW_COLUMN}, {_literal(column.name)}, t.{name}, "
+                f"SELECT t.{ROW_COLUMN}, {_literal(column.name)}, t.{name}, "
                 f"{_literal(f'a {ref.column} that exists in {ref.table}')} "
-                f"FROM __typed t WHERE t.{name} IS NOT NULL AND NOT ({exists})"
+                f"FROM __typed t{anti} WHERE t.{name} IS NOT NULL"
             )
         owner = self.table.partner_from
         if owner is not None and "partner_id" in self.present and owner[0] in self.present:
