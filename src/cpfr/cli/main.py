@@ -6,6 +6,7 @@ import typer
 
 from cpfr.cli.data_commands import db_app, export, ingest
 from cpfr.cli.demo_commands import demo_app, summary
+from cpfr.cli.forecast_commands import backtest, forecast
 
 app = typer.Typer(
     name="cpfr",
@@ -19,6 +20,8 @@ app = typer.Typer(
 app.command("ingest")(ingest)
 app.command("export")(export)
 app.command("summary")(summary)
+app.command("forecast")(forecast)
+app.command("backtest")(backtest)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 

@@ -198,6 +198,7 @@ def read_long(
     target_col: str = "y",
     freq: str | None = None,
     name: str | None = None,
+    nonnegative: bool = False,
 ) -> LongDataset:
     """Read and validate a CSV or Parquet file of series in long format, sorted by ``unique_id, ds``.
 
@@ -213,6 +214,8 @@ def read_long(
         The offset alias; inferred with :func:`infer_freq` when omitted.
     name : str, optional
         The dataset's name; the file's stem when omitted.
+    nonnegative : bool
+        Reject negative targets (sales, demand).
 
     Raises
     ------
@@ -264,6 +267,12 @@ def read_long(
         (target_blank, "y", None, "a number"),
         (not_number, "y", raw["y"], "a number"),
         (not_finite, "y", raw["y"], "a finite number"),
+        (
+            (target.to_numpy() < 0) & nonnegative,
+            "y",
+            raw["y"],
+            "a number >= 0 (sales cannot be negative)",
+        ),
         (later, "ds", raw["ds"], "one row per (unique_id, ds): the pair repeats an earlier row"),
     ]
     _raise_problems(label, rows, columns, checks)

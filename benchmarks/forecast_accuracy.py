@@ -1,0 +1,162 @@
+"""Forecast accuracy on the shared public datasets: cpfr ``auto`` against plain open-source baselines.
+
+Run with ``make bench-forecast`` (or ``python benchmarks/forecast_accuracy.py [--datasets vn2,stallion]``).
+For each dataset under ``../shared/data`` (or ``$CPFR_SHARED_DATA``): hold out the last horizon
+(13 weeks; 6 months for Stallion), fill gaps inside series with zero, forecast with cpfr's
+``AutoForecaster`` and, in the same run, statsforecast's seasonal naive, AutoETS and AutoTheta
+and an mlforecast LightGBM with lags (quantiles of the baselines from their 80/90 % intervals),
+and score everything with the M5-style WRMSSE, MASE, WSPL, 90 % coverage and bias.
+Goal: cpfr ``auto`` <= 0.90 x the best baseline on WRMSSE and WSPL, 90 % coverage in 0.87-0.93.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import lightgbm as lgb
+import pandas as pd
+from mlforecast import MLForecast
+from rich.console import Console
+from rich.table import Table
+from statsforecast import StatsForecast
+from statsforecast.models import AutoETS, AutoTheta, SeasonalNaive
+
+from cpfr.data.datasets import fill_gaps, load_shared, shared_data_root
+from cpfr.forecast.auto import AutoForecaster
+from cpfr.forecast.base import season_length
+from cpfr.forecast.metrics import score
+
+# Known-future covariates of each dataset (prices, promotions, calendar events).
+COVARIATES: dict[str, list[str]] = {
+    "dominicks_oj": ["price", "deal", "feature"],
+    "stallion": [
+        "price_regular",
+        "price_actual",
+        "discount",
+        "discount_in_percent",
+        "easter_day",
+        "good_friday",
+        "new_year",
+        "christmas",
+        "labor_day",
+        "independence_day",
+        "revolution_day_memorial",
+        "regional_games",
+        "fifa_u_17_world_cup",
+        "football_gold_cup",
+        "beer_capital",
+        "music_fest",
+    ],
+    "vn2": [],
+}
+HORIZON = {"dominicks_oj": 13, "stallion": 6, "vn2": 13}
+QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+
+def split(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str, int]:
+    """Return (train, test, freq, horizon) with the last horizon of every series held out."""
+    dataset = load_shared(name)
+    frame = fill_gaps(dataset).df
+    static = dataset.static
+    if static is not None:
+        frame = frame.merge(static, on="unique_id", how="left", suffixes=("", "_static"))
+    horizon = HORIZON[name]
+    cutoff = frame["ds"].max() - pd.tseries.frequencies.to_offset(dataset.freq) * horizon
+    for column in COVARIATES[name]:
+        frame[column] = frame.groupby("unique_id")[column].ffill().bfill().fillna(0.0)
+    return frame[frame["ds"] <= cutoff], frame[frame["ds"] > cutoff], dataset.freq, horizon
+
+
+def baselines(
+    train: pd.DataFrame, test: pd.DataFrame, freq: str, horizon: int, covariates: list[str]
+) -> dict[str, pd.DataFrame]:
+    """Forecasts of the plain baselines, each as ``unique_id, ds, mean, q...``."""
+    season = season_length(freq)
+    results = {}
+    engine = StatsForecast(
+        models=[
+            SeasonalNaive(season_length=season),
+            AutoETS(season_length=season),
+            AutoTheta(season_length=season),
+        ],
+        freq=freq,
+        n_jobs=1,
+    )
+    started = time.perf_counter()
+    frame = engine.forecast(h=horizon, df=train[["unique_id", "ds", "y"]], level=[80, 90])
+    seconds = (time.perf_counter() - started) / 3
+    for model in ("SeasonalNaive", "AutoETS", "AutoTheta"):
+        out = frame[["unique_id", "ds"]].copy()
+        out["mean"] = frame[model]
+        for level, low, high in ((90, 0.05, 0.95), (80, 0.1, 0.9)):
+            out[f"q{low}"] = frame[f"{model}-lo-{level}"]
+            out[f"q{high}"] = frame[f"{model}-hi-{level}"]
+        out["q0.5"] = frame[model]
+        results[model] = (out, seconds)
+    started = time.perf_counter()
+    lags = [1, 2, 3, 4, season]
+    ml = MLForecast(
+        models={"LightGBM": lgb.LGBMRegressor(verbosity=-1, n_estimators=200, random_state=0)},
+        freq=freq,
+        lags=lags,
+        date_features=["month"],
+    )
+    ml.fit(train[["unique_id", "ds", "y", *covariates]], static_features=[])
+    future = test[["unique_id", "ds", *covariates]] if covariates else None
+    out = ml.predict(h=horizon, X_df=future).rename(columns={"LightGBM": "mean"})
+    results["LightGBM (lags)"] = (out, time.perf_counter() - started)
+    return results
+
+
+def run(name: str, console: Console) -> Table:
+    """Score cpfr auto and the baselines on one dataset; return the rows as a rich table."""
+    train, test, freq, horizon = split(name)
+    covariates = COVARIATES[name]
+    season = season_length(freq)
+    results = baselines(train, test, freq, horizon, covariates)
+    started = time.perf_counter()
+    auto = AutoForecaster(horizon=horizon, quantiles=QUANTILES).fit(train, freq=freq, covariates=covariates)
+    forecast = auto.predict(future=test[["unique_id", "ds", *covariates]])
+    results[f"cpfr auto = {auto.chosen_.name}"] = (forecast, time.perf_counter() - started)
+    table = Table(title=f"{name}: {train['unique_id'].nunique()} series, horizon {horizon} ({freq})")
+    for column in ("model", "WRMSSE", "MASE", "WSPL", "cover 90", "bias", "seconds"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    truth = test[["unique_id", "ds", "y"]]
+    # WSPL averages over the quantile columns given: score every model on the
+    # baselines' set (their 80 and 90 % intervals and the median) so that the
+    # figures compare.
+    common = ["unique_id", "ds", "mean", "q0.05", "q0.1", "q0.5", "q0.9", "q0.95"]
+    for model, (frame, seconds) in results.items():
+        scored = frame[[column for column in common if column in frame.columns]]
+        scores = score(train[["unique_id", "ds", "y"]], truth, scored, season=season)
+        table.add_row(
+            model,
+            *(_figure(scores.get(key)) for key in ("wrmsse", "mase", "wspl", "coverage_90")),
+            _figure(scores.get("bias"), "+.3f"),
+            f"{seconds:.1f}",
+        )
+    console.print(auto.leaderboard_.head(8).to_string(index=False), style="dim")
+    return table
+
+
+def _figure(value: float | None, spec: str = ".3f") -> str:
+    return "–" if value is None or value != value else format(value, spec)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default="vn2,stallion,dominicks_oj")
+    args = parser.parse_args()
+    console = Console()
+    if shared_data_root() is None:
+        console.print("../shared/data is absent: nothing to benchmark")
+        return
+    warnings.simplefilter("ignore")  # library chatter, not results
+    for name in args.datasets.split(","):
+        console.print(run(name, console))
+
+
+if __name__ == "__main__":
+    main()

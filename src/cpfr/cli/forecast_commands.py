@@ -1,0 +1,141 @@
+"""``cpfr forecast`` and ``cpfr backtest``: probabilistic forecasts of long-format series."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from time import perf_counter
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from cpfr.cli.common import console, err_console, reported_errors
+from cpfr.exceptions import InputError
+
+QUANTILES_HELP = "Quantile levels, comma separated."
+DEFAULT_QUANTILES_TEXT = "0.05,0.1,0.25,0.5,0.75,0.9,0.95"
+
+
+def forecast(
+    input_path: Annotated[
+        Path | None,
+        typer.Argument(metavar="INPUT", help="Long-format history: unique_id, ds, y (+ covariates)."),
+    ] = None,
+    horizon: Annotated[int, typer.Option("--horizon", "-h", help="Periods to forecast.")] = 0,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Forecast file (.parquet or .csv).")
+    ] = None,
+    future: Annotated[
+        Path | None, typer.Option("--future", help="Covariates for the future periods: unique_id, ds, ...")
+    ] = None,
+    freq: Annotated[str | None, typer.Option("--freq", help="Pandas frequency (default: inferred).")] = None,
+    quantiles: Annotated[str, typer.Option("--quantiles", help=QUANTILES_HELP)] = DEFAULT_QUANTILES_TEXT,
+    model: Annotated[str, typer.Option("--model", help="'auto' or model names, comma separated.")] = "auto",
+    windows: Annotated[
+        int, typer.Option("--windows", help="Backtest windows used to choose and calibrate.")
+    ] = 3,
+    db: Annotated[str | None, typer.Option("--db", help="Forecast from the store instead of INPUT.")] = None,
+    level: Annotated[str | None, typer.Option("--level", help="With --db: e.g. sku/store.")] = None,
+) -> None:
+    """Forecast every series of INPUT for --horizon periods: mean and quantiles per series and period."""
+    from cpfr.forecast.auto import AutoForecaster
+    from cpfr.forecast.base import parse_quantiles
+    from cpfr.forecast.inputs import load_forecast_input
+
+    with reported_errors():
+        if input_path is None:
+            if db is not None or level is not None:
+                raise InputError(
+                    "forecasting from the store (--db/--level) is not available yet; "
+                    "export the sales with `cpfr export sales` and give the file as INPUT"
+                )
+            raise InputError("INPUT is required: a long-format file with unique_id, ds, y")
+        if output is None:
+            raise InputError("--output is required: the forecast file (.parquet or .csv)")
+        _check_output(output)
+        levels = parse_quantiles(quantiles)
+        models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
+        started = perf_counter()
+        with console.status("reading the history…") as status:
+            data = load_forecast_input(input_path, horizon=horizon, future_path=future, freq=freq)
+            series = data.history["unique_id"].nunique()
+            status.update(f"backtesting candidate models on {series:,} series…")
+            forecaster = AutoForecaster(horizon=horizon, models=models, quantiles=levels, n_windows=windows)
+            forecaster.fit(data.history, freq=data.freq, covariates=data.covariates)
+            status.update(f"forecasting with {forecaster.chosen_.name}…")
+            result = forecaster.predict(future=data.future)
+            _write(result, output)
+    fallback = (
+        f"; {forecaster.fallback_series_:,} series too short to backtest"
+        if forecaster.fallback_series_
+        else ""
+    )
+    console.print(
+        f"forecast {series:,} series x {horizon} periods ({data.freq}) with {forecaster.chosen_.name}, "
+        f"chosen from {len(forecaster.leaderboard_):,} candidates{fallback}, "
+        f"in {perf_counter() - started:.1f} s "
+        f"→ {output}",
+        highlight=False,
+    )
+
+
+def backtest(
+    input_path: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="Long-format history: unique_id, ds, y.")
+    ],
+    horizon: Annotated[int, typer.Option("--horizon", "-h", help="Periods forecast from each origin.")],
+    windows: Annotated[int, typer.Option("--windows", help="Rolling origins.")] = 3,
+    step: Annotated[
+        int | None, typer.Option("--step", help="Periods between origins (default: horizon).")
+    ] = None,
+    freq: Annotated[str | None, typer.Option("--freq", help="Pandas frequency (default: inferred).")] = None,
+    model: Annotated[str, typer.Option("--model", help="'auto' or model names, comma separated.")] = "auto",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Save the metrics table.")] = None,
+) -> None:
+    """Rolling-origin backtest: accuracy of each candidate model and combination."""
+    from cpfr.forecast.auto import AutoForecaster
+    from cpfr.forecast.inputs import load_forecast_input
+
+    with reported_errors():
+        if output is not None:
+            _check_output(output)
+        if windows < 1:
+            raise InputError(f"--windows {windows}: expected at least 1")
+        started = perf_counter()
+        models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
+        with console.status("backtesting…"):
+            data = load_forecast_input(input_path, horizon=horizon, freq=freq)
+            forecaster = AutoForecaster(horizon=horizon, models=models, n_windows=windows, step=step)
+            forecaster.fit(data.history, freq=data.freq)
+        board = forecaster.leaderboard_
+        view = Table(
+            title=f"Backtest: {windows} windows of {horizon} periods ({data.freq})", title_justify="left"
+        )
+        view.add_column("candidate")
+        view.add_column("WRMSSE", justify="right")
+        for record in board.to_dict("records"):
+            view.add_row(str(record["candidate"]), f"{record['wrmsse']:.4f}")
+        console.print(view)
+        if output is not None:
+            _write(board, output)
+    err_console.print(
+        f"backtested {len(board):,} candidates in {perf_counter() - started:.1f} s", highlight=False
+    )
+
+
+def _check_output(path: Path) -> None:
+    if path.suffix.lower() not in (".parquet", ".csv"):
+        raise InputError(f"{path}: unknown file type {path.suffix!r} — expected .parquet or .csv")
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    """Write atomically: a reader never sees half a file, a failed run leaves no file."""
+    partial = path.with_name(f".{path.name}.partial")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(partial, index=False)
+    else:
+        frame.to_parquet(partial, index=False)
+    os.replace(partial, path)

@@ -1,0 +1,1 @@
+"""Demand forecasting: models, probabilistic forecasts, reconciliation, backtests and metrics."""

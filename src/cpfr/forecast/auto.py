@@ -1,0 +1,255 @@
+"""The default forecaster: backtest candidate models, keep the best combination, calibrate quantiles.
+
+``AutoForecaster`` runs every candidate (local statistical models, an
+intermittent-demand model, a global LightGBM with covariates) through a
+rolling-origin backtest on the history, scores each candidate and each
+equal-weight combination of the best few by the M5 accuracy measure
+(weighted RMSSE), and keeps the winner. Its backtest errors calibrate the
+quantiles (see :mod:`cpfr.forecast.conformal`). Combining forecasts is the
+most reliable single gain in forecasting practice, which is why
+combinations compete with single models.
+
+References
+----------
+Makridakis, Spiliotis & Assimakopoulos (2020), "The M4 Competition: 100,000 time series and 61
+forecasting methods", IJF 36(1) (combinations);
+Tashman (2000), "Out-of-sample tests of forecasting accuracy", IJF 16(4) (rolling origin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from cpfr.exceptions import InputError
+from cpfr.forecast.base import DEFAULT_QUANTILES, future_dates, season_length
+from cpfr.forecast.conformal import fit_conformal
+from cpfr.forecast.ml_models import ML_MODELS, ml_cross_validation, ml_forecast
+from cpfr.forecast.stats_models import STATS_MODELS, stats_cross_validation, stats_forecast
+
+MODELS: tuple[str, ...] = (*STATS_MODELS, *ML_MODELS)
+_LARGE = 3_000_000  # history points beyond which the slow local models (ETS, ARIMA) are left out
+_MAX_COMBINED = 4
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A single model or an equal-weight combination, with its backtest score."""
+
+    models: tuple[str, ...]
+    score: float
+
+    @property
+    def name(self) -> str:
+        """Name it: the model, or 'mean(a, b)' for a combination."""
+        return self.models[0] if len(self.models) == 1 else f"mean({', '.join(self.models)})"
+
+
+class AutoForecaster:
+    """Choose or combine models per dataset from rolling-origin backtests; calibrated quantiles.
+
+    Parameters
+    ----------
+    horizon : int
+        Periods to forecast.
+    models : sequence of str or 'auto'
+        Candidates (see ``MODELS``); 'auto' picks a set suited to the data's size and season.
+    quantiles : sequence of float
+        Quantile levels of the output.
+    n_windows : int
+        Backtest windows (origins) used to choose and calibrate.
+    step : int or None
+        Periods between backtest origins (default: the horizon).
+
+    Attributes
+    ----------
+    chosen_ : Candidate
+        The winning model or combination.
+    leaderboard_ : pandas.DataFrame
+        Every candidate's backtest weighted RMSSE, best first.
+    conformal_ : ConformalQuantiles
+        The quantile calibration.
+    fallback_series_ : int
+        Series too short for the backtest (forecast, but not used to choose).
+    """
+
+    def __init__(
+        self,
+        *,
+        horizon: int,
+        models: Sequence[str] | str = "auto",
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        n_windows: int = 3,
+        step: int | None = None,
+    ) -> None:
+        self.horizon = horizon
+        self.models = models
+        self.quantiles = quantiles
+        self.n_windows = n_windows
+        self.step = step
+
+    def fit(self, history: pd.DataFrame, *, freq: str, covariates: Sequence[str] = ()) -> AutoForecaster:
+        """Backtest the candidates on ``history`` (``unique_id, ds, y`` + ``covariates``) and choose."""
+        if self.horizon < 1:
+            raise InputError(f"horizon {self.horizon}: expected a whole number of periods >= 1")
+        self.freq_ = freq
+        self.season_ = season_length(freq)
+        self.covariates_ = tuple(covariates)
+        self.history_ = history
+        candidates = self._candidates(history)
+        step = self.step or self.horizon
+        lengths = history.groupby("unique_id", sort=False).size()
+        # Enough training before the first origin for a few lags and a trend.
+        needed = self.horizon + step * (self.n_windows - 1) + max(8, 2 * self.horizon)
+        long_enough = lengths.index[lengths >= needed]
+        self.fallback_series_ = int(len(lengths) - len(long_enough))
+        scales = _scales(history, self.season_)
+        if len(long_enough) == 0:
+            # No series can be backtested: a robust average, with the spread of
+            # one-period changes standing in for forecast errors.
+            fallback = "window_average" if "window_average" in candidates else candidates[0]
+            self.chosen_ = Candidate((fallback,), np.nan)
+            self.leaderboard_ = pd.DataFrame({"candidate": [self.chosen_.name], "wrmsse": [np.nan]})
+            ordered = history.sort_values(["unique_id", "ds"])
+            changes = ordered.groupby("unique_id", sort=False)["y"].diff()
+            errors = pd.DataFrame({"unique_id": ordered["unique_id"], "step": 0, "error": changes}).dropna()
+            self.conformal_ = fit_conformal(
+                errors, self.quantiles, self.horizon, reference=scales["sq_scale"]
+            )
+            return self
+        backtest = self._backtest(history[history["unique_id"].isin(long_enough)], candidates, step)
+        board = _leaderboard(backtest, candidates, scales)
+        self.leaderboard_ = pd.DataFrame(
+            {"candidate": [c.name for c in board], "wrmsse": [c.score for c in board]}
+        )
+        self.chosen_ = board[0]
+        combined = backtest[list(self.chosen_.models)].mean(axis=1)
+        errors = pd.DataFrame(
+            {
+                "unique_id": backtest["unique_id"],
+                "step": backtest.groupby(["unique_id", "cutoff"], sort=False).cumcount(),
+                "error": backtest["y"] - combined,
+            }
+        )
+        self.conformal_ = fit_conformal(errors, self.quantiles, self.horizon, reference=scales["sq_scale"])
+        return self
+
+    def predict(self, future: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast ``unique_id, ds, mean`` and a ``q<level>`` column per quantile, per series and period."""
+        if not hasattr(self, "chosen_"):
+            raise RuntimeError("AutoForecaster is not fitted: call fit() first")
+        history = self.history_
+        models = self.chosen_.models
+        frames = []
+        stats = [name for name in models if name in STATS_MODELS]
+        if stats:
+            frames.append(
+                stats_forecast(history, stats, horizon=self.horizon, freq=self.freq_, season=self.season_)
+            )
+        if "lightgbm" in models:
+            frames.append(
+                ml_forecast(
+                    history,
+                    horizon=self.horizon,
+                    freq=self.freq_,
+                    season=self.season_,
+                    covariates=self.covariates_,
+                    future=future,
+                )
+            )
+        last = history.groupby("unique_id", sort=False)["ds"].max()
+        forecast = future_dates(last, self.freq_, self.horizon)
+        forecast["unique_id"] = forecast["unique_id"].astype(str)
+        for frame in frames:
+            forecast = forecast.merge(
+                frame[["unique_id", "ds", *[m for m in models if m in frame]]],
+                on=["unique_id", "ds"],
+                how="left",
+            )
+        forecast["mean"] = np.maximum(forecast[list(models)].mean(axis=1).fillna(0.0).to_numpy(), 0.0)
+        forecast = forecast[["unique_id", "ds", "mean"]]
+        return self.conformal_.apply(forecast)
+
+    def _candidates(self, history: pd.DataFrame) -> list[str]:
+        if self.models != "auto":
+            names = list(self.models)
+            unknown = [name for name in names if name not in MODELS]
+            if unknown:
+                raise InputError(
+                    f"unknown model {unknown[0]!r}; expected 'auto' or some of {', '.join(MODELS)}"
+                )
+            return names
+        names = ["seasonal_naive", "historic_average", "window_average", "theta", "tsb", "lightgbm"]
+        if self.season_ <= 24 and len(history) <= _LARGE:
+            names.insert(3, "ets")
+        return names
+
+    def _backtest(self, history: pd.DataFrame, candidates: Sequence[str], step: int) -> pd.DataFrame:
+        frames = []
+        stats = [name for name in candidates if name in STATS_MODELS]
+        if stats:
+            frames.append(
+                stats_cross_validation(
+                    history,
+                    stats,
+                    horizon=self.horizon,
+                    n_windows=self.n_windows,
+                    step=step,
+                    freq=self.freq_,
+                    season=self.season_,
+                )
+            )
+        if "lightgbm" in candidates:
+            frames.append(
+                ml_cross_validation(
+                    history,
+                    horizon=self.horizon,
+                    n_windows=self.n_windows,
+                    step=step,
+                    freq=self.freq_,
+                    season=self.season_,
+                    covariates=self.covariates_,
+                )
+            )
+        backtest = frames[0]
+        for frame in frames[1:]:
+            backtest = backtest.merge(
+                frame.drop(columns=["y"]), on=["unique_id", "ds", "cutoff"], how="inner"
+            )
+        return backtest.sort_values(["unique_id", "cutoff", "ds"]).reset_index(drop=True)
+
+
+def _scales(history: pd.DataFrame, season: int) -> pd.DataFrame:
+    """M5 scale (mean squared one-step difference) and weight (units over the last season) per series."""
+    ordered = history.sort_values(["unique_id", "ds"])
+    difference = ordered.groupby("unique_id", sort=False)["y"].diff()
+    squared = (difference**2).groupby(ordered["unique_id"], sort=False).mean()
+    weight = ordered.groupby("unique_id", sort=False).tail(season).groupby("unique_id", sort=False)["y"].sum()
+    return pd.DataFrame({"sq_scale": squared, "weight": weight.clip(lower=0)})
+
+
+def _leaderboard(backtest: pd.DataFrame, candidates: Sequence[str], scales: pd.DataFrame) -> list[Candidate]:
+    """Score each model and each equal-weight combination of the best few by weighted RMSSE."""
+    ids = backtest["unique_id"]
+    stats = scales.reindex(ids.unique())
+    valid = stats.index[(stats["sq_scale"] > 0) & stats["sq_scale"].notna()]
+    weights = stats.loc[valid, "weight"]
+    weights = weights / weights.sum() if weights.sum() > 0 else pd.Series(1.0 / len(valid), index=valid)
+
+    def score(columns: tuple[str, ...]) -> float:
+        error = (backtest["y"] - backtest[list(columns)].mean(axis=1)) ** 2
+        mse = error.groupby(ids, sort=False).mean().reindex(valid)
+        return float((weights * np.sqrt(mse / stats.loc[valid, "sq_scale"])).sum())
+
+    singles = sorted((Candidate((name,), score((name,))) for name in candidates), key=lambda c: c.score)
+    best = [candidate.models[0] for candidate in singles[:_MAX_COMBINED]]
+    combos = [
+        Candidate(group, score(group))
+        for size in range(2, len(best) + 1)
+        for group in combinations(best, size)
+    ]
+    return sorted([*singles, *combos], key=lambda c: (c.score, len(c.models)))

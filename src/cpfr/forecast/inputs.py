@@ -1,0 +1,130 @@
+"""Read and check what ``cpfr forecast`` is given: the history file and the future covariates.
+
+Errors name the file, the line a person sees and the column, as everywhere
+in cpfr; gaps inside a series are zero sales (a period with no row sold
+nothing).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cpfr.data.datasets import fill_gaps, read_long
+from cpfr.data.sources import open_source
+from cpfr.exceptions import InputError, Problem, SchemaError, ValidationError
+from cpfr.forecast.base import future_dates
+
+MAX_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class ForecastInput:
+    """History ready to forecast, and the covariates known for the future.
+
+    Attributes
+    ----------
+    history : pandas.DataFrame
+        ``unique_id, ds, y`` + covariates, gaps filled with zero sales, sorted.
+    freq : str
+        Pandas offset alias of the series.
+    covariates : tuple of str
+        Exogenous columns also given for the future (used as known-future covariates).
+    future : pandas.DataFrame or None
+        ``unique_id, ds`` + covariates for every series and future period.
+    gaps_filled : int
+        Periods added as zero sales inside series.
+    """
+
+    history: pd.DataFrame
+    freq: str
+    covariates: tuple[str, ...]
+    future: pd.DataFrame | None
+    gaps_filled: int
+
+
+def load_forecast_input(
+    path: str | os.PathLike[str],
+    *,
+    horizon: int,
+    future_path: str | os.PathLike[str] | None = None,
+    freq: str | None = None,
+) -> ForecastInput:
+    """Read INPUT (and FUTURE), check them, fill gaps; raise errors naming file, row and column."""
+    if horizon < 1:
+        raise InputError(f"--horizon {horizon}: expected a whole number of periods >= 1")
+    dataset = read_long(path, freq=freq, nonnegative=True)
+    label = str(path)
+    exogenous = [column for column in dataset.df.columns if column not in ("unique_id", "ds", "y")]
+    problems = [
+        Problem(label, 1, column, str(dataset.df[column].dtype), "a numeric or boolean column")
+        for column in exogenous
+        if not (
+            pd.api.types.is_numeric_dtype(dataset.df[column])
+            or pd.api.types.is_bool_dtype(dataset.df[column])
+        )
+    ]
+    if problems:
+        raise ValidationError(problems)
+    filled = fill_gaps(dataset, value=0.0)
+    history = filled.df.copy()
+    for column in exogenous:
+        history[column] = history[column].astype(float)
+    future = None
+    covariates: tuple[str, ...] = ()
+    if future_path is not None:
+        future, covariates = _load_future(future_path, history, filled.freq, horizon, exogenous)
+    return ForecastInput(history, filled.freq, covariates, future, len(filled.df) - len(dataset.df))
+
+
+def _load_future(
+    path: str | os.PathLike[str], history: pd.DataFrame, freq: str, horizon: int, exogenous: list[str]
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    source = open_source(path)
+    label = source.label
+    missing = [column for column in ("unique_id", "ds") if column not in source.columns]
+    if missing:
+        raise SchemaError(
+            f"{label}:{source.header_row}:{missing[0]}: missing — expected a column {missing[0]!r}"
+        )
+    if source.arrow is not None:
+        frame = source.arrow.to_pandas()
+        rows = frame.pop("__row").to_numpy()
+    else:
+        frame = pd.read_parquet(source.path)
+        rows = np.arange(1, len(frame) + 1)
+    covariates = tuple(column for column in exogenous if column in frame.columns)
+    frame["unique_id"] = frame["unique_id"].astype(str).str.strip()
+    dates = pd.to_datetime(frame["ds"], errors="coerce")
+    problems = [
+        Problem(label, int(row), "ds", str(value), "a date such as 2024-01-31")
+        for row, value in zip(rows[dates.isna()], frame["ds"][dates.isna()], strict=True)
+    ]
+    frame["ds"] = dates
+    for column in covariates:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+        problems += [
+            Problem(label, int(row), column, None if pd.isna(value) else str(value), "a finite number")
+            for row, value in zip(rows[bad.to_numpy()], frame[column][bad], strict=True)
+        ]
+        frame[column] = values.astype(float)
+    expected = future_dates(history.groupby("unique_id", sort=False)["ds"].max(), freq, horizon)
+    merged = expected.merge(frame.assign(__present=True), on=["unique_id", "ds"], how="left")
+    absent = merged[merged["__present"].isna()]
+    for uid, day in zip(absent["unique_id"].head(MAX_PROBLEMS), absent["ds"].head(MAX_PROBLEMS), strict=True):
+        problems.append(
+            Problem(
+                label,
+                0,
+                "unique_id, ds",
+                f"{uid}, {pd.Timestamp(day).date()}",
+                "a row of future covariates for this series and period",
+            )
+        )
+    if problems:
+        raise ValidationError(problems[:MAX_PROBLEMS], len(problems) + max(len(absent) - MAX_PROBLEMS, 0))
+    return merged[["unique_id", "ds", *covariates]], covariates

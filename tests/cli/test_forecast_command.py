@@ -1,0 +1,195 @@
+"""`cpfr forecast` and `cpfr backtest`: the file contract, and bad input named by file, row and column."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import Result
+
+from tests.forecast.conftest import make_series
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def history_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "history.csv"
+    make_series(n_series=6, days=84).drop(columns="promo").to_csv(path, index=False)
+    return path
+
+
+def test_forecast_writes_the_contract_columns(history_csv: Path, tmp_path: Path, cli: Cli) -> None:
+    output = tmp_path / "forecast.parquet"
+    result = cli(
+        "forecast",
+        history_csv,
+        "--horizon",
+        "7",
+        "--output",
+        output,
+        "--model",
+        "seasonal_naive,window_average",
+    )
+    assert result.exit_code == 0, result.output
+    assert "forecast 6 series x 7 periods (D)" in result.output
+    frame = pd.read_parquet(output)
+    assert list(frame.columns) == [
+        "unique_id",
+        "ds",
+        "mean",
+        "q0.05",
+        "q0.1",
+        "q0.25",
+        "q0.5",
+        "q0.75",
+        "q0.9",
+        "q0.95",
+    ]
+    assert len(frame) == 42
+    assert frame.groupby("unique_id").size().eq(7).all()
+
+
+def test_forecast_csv_output_and_custom_quantiles(history_csv: Path, tmp_path: Path, cli: Cli) -> None:
+    output = tmp_path / "forecast.csv"
+    result = cli(
+        "forecast",
+        history_csv,
+        "-h",
+        "3",
+        "-o",
+        output,
+        "--quantiles",
+        "0.1,0.5,0.9",
+        "--model",
+        "window_average",
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(output)
+    assert list(frame.columns) == ["unique_id", "ds", "mean", "q0.1", "q0.5", "q0.9"]
+
+
+def test_forecast_uses_future_covariates(tmp_path: Path, cli: Cli) -> None:
+    history = make_series(n_series=8, days=120, promo=True)
+    history.to_parquet(tmp_path / "history.parquet")
+    last = history["ds"].max()
+    future = pd.DataFrame(
+        [
+            (uid, last + pd.Timedelta(days=step), 1.0)
+            for uid in history["unique_id"].unique()
+            for step in range(1, 6)
+        ],
+        columns=["unique_id", "ds", "promo"],
+    )
+    future.to_parquet(tmp_path / "future.parquet")
+    output = tmp_path / "out.parquet"
+    result = cli(
+        "forecast",
+        tmp_path / "history.parquet",
+        "--horizon",
+        "5",
+        "--output",
+        output,
+        "--future",
+        tmp_path / "future.parquet",
+        "--model",
+        "lightgbm",
+    )
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_parquet(output)) == 40
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = "unique_id,ds,y\na,2024-01-01,1\na,2024-01-02,2\na,2024-01-03,3\n"
+BAD_INPUTS = [
+    ("no_y.csv", "unique_id,ds\na,2024-01-01\n", "1:y"),
+    ("duplicate.csv", GOOD + "a,2024-01-02,5\n", "5:ds"),
+    ("negative.csv", GOOD + "a,2024-01-04,-1\n", "5:y"),
+    ("text_y.csv", GOOD + "a,2024-01-04,lots\n", "5:y"),
+    ("nan_y.csv", GOOD + "a,2024-01-04,nan\n", "5:y"),
+    ("bad_date.csv", GOOD + "a,2024-02-30,1\n", "5:ds"),
+    ("off_grid.csv", GOOD + "a,2024-01-04,1\na,2024-01-04 12:00,1\n", "6:ds"),
+    ("text_covariate.csv", "unique_id,ds,y,colour\na,2024-01-01,1,red\na,2024-01-02,2,blue\n", "1:colour"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "where"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+def test_bad_history_is_named_and_nothing_written(
+    name: str, text: str, where: str, tmp_path: Path, cli: Cli
+) -> None:
+    path = _write(tmp_path, name, text)
+    output = tmp_path / "out.parquet"
+    result = cli("forecast", path, "--horizon", "2", "--output", output)
+    assert result.exit_code != 0
+    assert f"{path}:{where}" in result.output, result.output
+    assert "Traceback" not in result.output
+    assert not output.exists()
+
+
+def test_future_missing_rows_are_listed(tmp_path: Path, cli: Cli) -> None:
+    history = _write(
+        tmp_path,
+        "h.csv",
+        "unique_id,ds,y,price\n" + "".join(f"a,2024-01-{d:02d},{d},9\n" for d in range(1, 20)),
+    )
+    future = _write(tmp_path, "f.csv", "unique_id,ds,price\na,2024-01-20,9\n")
+    output = tmp_path / "out.parquet"
+    result = cli("forecast", history, "--horizon", "2", "--output", output, "--future", future)
+    assert result.exit_code == 1
+    assert f"{future}:0:unique_id, ds: value 'a, 2024-01-21'" in result.output
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--horizon", "0"], "--horizon 0"),
+        (["--horizon", "2", "--quantiles", "0.5,2"], "strictly between 0 and 1"),
+        (["--horizon", "2", "--model", "prophet"], "unknown model 'prophet'"),
+    ],
+)
+def test_bad_options_exit_2(
+    args: list[str], message: str, history_csv: Path, tmp_path: Path, cli: Cli
+) -> None:
+    result = cli("forecast", history_csv, "--output", tmp_path / "o.parquet", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_bad_output_type_and_store_mode_are_refused(history_csv: Path, tmp_path: Path, cli: Cli) -> None:
+    assert (
+        "expected .parquet or .csv"
+        in cli("forecast", history_csv, "-h", "2", "-o", tmp_path / "o.xlsx").output
+    )
+    store = cli(
+        "forecast", "--db", "x.duckdb", "--level", "sku/store", "-h", "2", "-o", tmp_path / "o.parquet"
+    )
+    assert store.exit_code == 2
+    assert "not available yet" in store.output
+
+
+def test_backtest_prints_and_saves_the_leaderboard(history_csv: Path, tmp_path: Path, cli: Cli) -> None:
+    output = tmp_path / "board.csv"
+    result = cli(
+        "backtest",
+        history_csv,
+        "--horizon",
+        "7",
+        "--windows",
+        "2",
+        "--model",
+        "naive,seasonal_naive",
+        "-o",
+        output,
+    )
+    assert result.exit_code == 0, result.output
+    board = pd.read_csv(output)
+    assert set(board["candidate"]) == {"naive", "seasonal_naive", "mean(seasonal_naive, naive)"}  # best first
+    assert "seasonal_naive" in result.output
