@@ -193,3 +193,33 @@ def test_backtest_prints_and_saves_the_leaderboard(history_csv: Path, tmp_path: 
     board = pd.read_csv(output)
     assert set(board["candidate"]) == {"naive", "seasonal_naive", "mean(seasonal_naive, naive)"}  # best first
     assert "seasonal_naive" in result.output
+
+
+def test_stockout_flags_unconstrain_the_history(tmp_path: Path, cli: Cli) -> None:
+    rows = "".join(
+        f"a,2024-01-{day:02d},{2 if day % 5 == 0 else 10},{1 if day % 5 == 0 else 0}\n"
+        for day in range(1, 29)
+    )
+    history = _write(tmp_path, "h.csv", "unique_id,ds,y,stockout\n" + rows)
+    censored, plain = tmp_path / "censored.parquet", tmp_path / "plain.parquet"
+    first = cli(
+        "forecast",
+        history,
+        "-h",
+        "3",
+        "-o",
+        censored,
+        "--stockout",
+        "stockout",
+        "--model",
+        "historic_average",
+    )
+    assert first.exit_code == 0, first.output
+    assert "5 stockout periods unconstrained" in first.output
+    cli("forecast", history, "-h", "3", "-o", plain, "--model", "historic_average")
+    # Stockout days sold 2 of a demand of 10: unconstrained, the average is 10, not 8.6.
+    assert pd.read_parquet(censored)["mean"].iloc[0] == pytest.approx(10.0)
+    assert pd.read_parquet(plain)["mean"].iloc[0] == pytest.approx((23 * 10 + 5 * 2) / 28)
+    missing = cli("forecast", history, "-h", "3", "-o", plain, "--in-stock", "in_stock")
+    assert missing.exit_code != 0
+    assert f"{history}:1:in_stock" in missing.output

@@ -36,6 +36,13 @@ def forecast(
     windows: Annotated[
         int, typer.Option("--windows", help="Backtest windows used to choose and calibrate.")
     ] = 3,
+    stockout: Annotated[
+        str | None,
+        typer.Option("--stockout", help="Column true/1 where stock ran out: those sales are censored."),
+    ] = None,
+    in_stock: Annotated[
+        str | None, typer.Option("--in-stock", help="Column 0 where stock ran out (e.g. VN2's in_stock).")
+    ] = None,
     db: Annotated[str | None, typer.Option("--db", help="Forecast from the store instead of INPUT.")] = None,
     level: Annotated[str | None, typer.Option("--level", help="With --db: e.g. sku/store.")] = None,
 ) -> None:
@@ -59,7 +66,14 @@ def forecast(
         models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
         started = perf_counter()
         with console.status("reading the history…") as status:
-            data = load_forecast_input(input_path, horizon=horizon, future_path=future, freq=freq)
+            data = load_forecast_input(
+                input_path,
+                horizon=horizon,
+                future_path=future,
+                freq=freq,
+                stockout_column=stockout,
+                in_stock_column=in_stock,
+            )
             series = data.history["unique_id"].nunique()
             status.update(f"backtesting candidate models on {series:,} series…")
             forecaster = AutoForecaster(horizon=horizon, models=models, quantiles=levels, n_windows=windows)
@@ -67,14 +81,16 @@ def forecast(
             status.update(f"forecasting with {forecaster.chosen_.name}…")
             result = forecaster.predict(future=data.future)
             _write(result, output)
-    fallback = (
-        f"; {forecaster.fallback_series_:,} series too short to backtest"
-        if forecaster.fallback_series_
-        else ""
-    )
+    notes = ""
+    if forecaster.fallback_series_:
+        notes += f"; {forecaster.fallback_series_:,} series too short to backtest"
+    if data.censored:
+        notes += f"; {data.censored:,} stockout periods unconstrained"
+    if data.gaps_filled:
+        notes += f"; {data.gaps_filled:,} missing periods taken as zero sales"
     console.print(
         f"forecast {series:,} series x {horizon} periods ({data.freq}) with {forecaster.chosen_.name}, "
-        f"chosen from {len(forecaster.leaderboard_):,} candidates{fallback}, "
+        f"chosen from {len(forecaster.leaderboard_):,} candidates{notes}, "
         f"in {perf_counter() - started:.1f} s "
         f"→ {output}",
         highlight=False,

@@ -237,6 +237,9 @@ def _leaderboard(backtest: pd.DataFrame, candidates: Sequence[str], scales: pd.D
     ids = backtest["unique_id"]
     stats = scales.reindex(ids.unique())
     valid = stats.index[(stats["sq_scale"] > 0) & stats["sq_scale"].notna()]
+    if len(valid) == 0:  # only constant series: rank by plain RMSE
+        stats = stats.assign(sq_scale=1.0)
+        valid = stats.index
     weights = stats.loc[valid, "weight"]
     weights = weights / weights.sum() if weights.sum() > 0 else pd.Series(1.0 / len(valid), index=valid)
 

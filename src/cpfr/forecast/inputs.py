@@ -16,7 +16,8 @@ import pandas as pd
 from cpfr.data.datasets import fill_gaps, read_long
 from cpfr.data.sources import open_source
 from cpfr.exceptions import InputError, Problem, SchemaError, ValidationError
-from cpfr.forecast.base import future_dates
+from cpfr.forecast.base import future_dates, season_length
+from cpfr.forecast.censoring import uncensor
 
 MAX_PROBLEMS = 50
 
@@ -37,6 +38,8 @@ class ForecastInput:
         ``unique_id, ds`` + covariates for every series and future period.
     gaps_filled : int
         Periods added as zero sales inside series.
+    censored : int
+        Periods whose sales were capped by a stockout, raised to estimated demand.
     """
 
     history: pd.DataFrame
@@ -44,6 +47,7 @@ class ForecastInput:
     covariates: tuple[str, ...]
     future: pd.DataFrame | None
     gaps_filled: int
+    censored: int = 0
 
 
 def load_forecast_input(
@@ -52,8 +56,16 @@ def load_forecast_input(
     horizon: int,
     future_path: str | os.PathLike[str] | None = None,
     freq: str | None = None,
+    stockout_column: str | None = None,
+    in_stock_column: str | None = None,
 ) -> ForecastInput:
-    """Read INPUT (and FUTURE), check them, fill gaps; raise errors naming file, row and column."""
+    """Read INPUT (and FUTURE), check them, fill gaps; raise errors naming file, row and column.
+
+    ``stockout_column`` (true/1 where stock ran out) or ``in_stock_column``
+    (0 where it ran out) marks censored sales: they are raised to estimated
+    demand (:func:`cpfr.forecast.censoring.uncensor`) and the flag is not
+    used as a covariate.
+    """
     if horizon < 1:
         raise InputError(f"--horizon {horizon}: expected a whole number of periods >= 1")
     dataset = read_long(path, freq=freq, nonnegative=True)
@@ -73,11 +85,22 @@ def load_forecast_input(
     history = filled.df.copy()
     for column in exogenous:
         history[column] = history[column].astype(float)
+    censored = 0
+    for flag, stocked_out_when in ((stockout_column, 1.0), (in_stock_column, 0.0)):
+        if flag is None:
+            continue
+        if flag not in exogenous:
+            raise SchemaError(f"{label}:1:{flag}: missing — expected the stock flag column {flag!r}")
+        # A gap filled as zero sales has no flag: it was not a stockout.
+        flags = history[flag].eq(stocked_out_when).to_numpy()
+        history = uncensor(history, flags, season=season_length(filled.freq)).drop(columns=[flag, "censored"])
+        exogenous.remove(flag)
+        censored += int(flags.sum())
     future = None
     covariates: tuple[str, ...] = ()
     if future_path is not None:
         future, covariates = _load_future(future_path, history, filled.freq, horizon, exogenous)
-    return ForecastInput(history, filled.freq, covariates, future, len(filled.df) - len(dataset.df))
+    return ForecastInput(history, filled.freq, covariates, future, len(filled.df) - len(dataset.df), censored)
 
 
 def _load_future(
