@@ -66,7 +66,11 @@ def split(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str, int]:
     cutoff = frame["ds"].max() - pd.tseries.frequencies.to_offset(dataset.freq) * horizon
     for column in COVARIATES[name]:
         frame[column] = frame.groupby("unique_id")[column].ffill().bfill().fillna(0.0)
-    return frame[frame["ds"] <= cutoff], frame[frame["ds"] > cutoff], dataset.freq, horizon
+    train, test = frame[frame["ds"] <= cutoff], frame[frame["ds"] > cutoff]
+    # Series that ended before the cutoff have nothing to score: leave them out.
+    complete = test.groupby("unique_id").size().loc[lambda sizes: sizes == horizon].index
+    train, test = train[train["unique_id"].isin(complete)], test[test["unique_id"].isin(complete)]
+    return train, test, dataset.freq, horizon
 
 
 def baselines(

@@ -32,7 +32,12 @@ from cpfr.forecast.ml_models import ML_MODELS, ml_cross_validation, ml_forecast
 from cpfr.forecast.stats_models import STATS_MODELS, stats_cross_validation, stats_forecast
 
 MODELS: tuple[str, ...] = (*STATS_MODELS, *ML_MODELS)
-_LARGE = 3_000_000  # history points beyond which the slow local models (ETS, ARIMA) are left out
+# Beyond this many history points the data is "large": the slow local models
+# (ETS, Theta: minutes per thousand long daily series) are left out, models
+# see only the recent window, and the backtest uses at most two origins.
+_LARGE = 3_000_000
+_SLOW_LIMIT = 1_000_000  # history points up to which ETS and Theta are candidates
+_RECENT_SEASONS = 56  # the recent window on large data: 56 cycles (392 days of daily data)
 _MAX_COMBINED = 4
 
 
@@ -99,12 +104,20 @@ class AutoForecaster:
         self.freq_ = freq
         self.season_ = season_length(freq)
         self.covariates_ = tuple(covariates)
+        self.large_ = len(history) > _LARGE
+        if self.large_:
+            recent = (
+                history.groupby("unique_id", sort=False).cumcount(ascending=False)
+                < _RECENT_SEASONS * self.season_
+            )
+            history = history[recent.to_numpy()]
         self.history_ = history
+        self.windows_ = min(self.n_windows, 2) if self.large_ else self.n_windows
         candidates = self._candidates(history)
         step = self.step or self.horizon
         lengths = history.groupby("unique_id", sort=False).size()
         # Enough training before the first origin for a few lags and a trend.
-        needed = self.horizon + step * (self.n_windows - 1) + max(8, 2 * self.horizon)
+        needed = self.horizon + step * (self.windows_ - 1) + max(8, 2 * self.horizon)
         long_enough = lengths.index[lengths >= needed]
         self.fallback_series_ = int(len(lengths) - len(long_enough))
         scales = _scales(history, self.season_)
@@ -183,9 +196,13 @@ class AutoForecaster:
                     f"unknown model {unknown[0]!r}; expected 'auto' or some of {', '.join(MODELS)}"
                 )
             return names
-        names = ["seasonal_naive", "historic_average", "window_average", "theta", "tsb", "lightgbm"]
-        if self.season_ <= 24 and len(history) <= _LARGE:
-            names.insert(3, "ets")
+        if self.large_:
+            return ["seasonal_naive", "historic_average", "window_average", "tsb", "lightgbm"]
+        names = ["seasonal_naive", "historic_average", "window_average", "tsb", "lightgbm"]
+        if len(history) <= _SLOW_LIMIT:
+            names.insert(3, "theta")
+            if self.season_ <= 24:  # statsforecast's ETS has no seasonal form beyond 24
+                names.insert(3, "ets")
         return names
 
     def _backtest(self, history: pd.DataFrame, candidates: Sequence[str], step: int) -> pd.DataFrame:
@@ -197,7 +214,7 @@ class AutoForecaster:
                     history,
                     stats,
                     horizon=self.horizon,
-                    n_windows=self.n_windows,
+                    n_windows=self.windows_,
                     step=step,
                     freq=self.freq_,
                     season=self.season_,
@@ -208,7 +225,7 @@ class AutoForecaster:
                 ml_cross_validation(
                     history,
                     horizon=self.horizon,
-                    n_windows=self.n_windows,
+                    n_windows=self.windows_,
                     step=step,
                     freq=self.freq_,
                     season=self.season_,
