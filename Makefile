@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 
-.PHONY: run test check lint bench-ingest clean
+.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ check: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
+
+bench-forecast: $(STAMP)
+	$(BIN)/python benchmarks/forecast_accuracy.py
+
+bench-forecast-scale: $(STAMP)
+	$(BIN)/python benchmarks/forecast_scale.py
+	$(BIN)/python benchmarks/reconcile_scale.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) $(DB) $(DB).wal .pytest_cache .mypy_cache .ruff_cache

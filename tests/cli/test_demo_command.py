@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 from typer.testing import Result
 
@@ -40,3 +41,17 @@ def test_demo_run_loads_the_store_and_prints_the_summary(tmp_path: Path, cli: Ca
     assert {name: repeated[name] for name in counts if name != "ingest_log"} == {
         name: digest[name] for name in counts if name != "ingest_log"
     }
+
+
+def test_uplift_reads_events_from_the_demo_store(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    out, db = tmp_path / "demo", tmp_path / "demo.duckdb"
+    assert cli("demo", "run", "--small", "--out", out, "--db", db).exit_code == 0
+    saved = tmp_path / "uplift.csv"
+    result = cli("uplift", "--db", db, "--by", "category_l1", "--output", saved)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(saved)
+    assert {"618-2024", "D11-2024"} <= set(table["event_id"])
+    # Every festival lifts the big categories' peak day several times over.
+    big = table[table["category_l1"].isin(["3C", "HA"])]
+    assert (big["peak_multiplier"] > 2).all()
+    assert (big["dip_before"] < 0).all()

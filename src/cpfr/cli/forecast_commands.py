@@ -155,3 +155,61 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
     else:
         frame.to_parquet(partial, index=False)
     os.replace(partial, path)
+
+
+def uplift(
+    db: Annotated[
+        str | None, typer.Option("--db", help="Store (default: $CPFR_DB, else cpfr.duckdb).")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="Group columns of the sales cube, comma separated.")] = (
+        "partner_id,category_l1"
+    ),
+    kind: Annotated[
+        str, typer.Option("--kind", help="Event kinds to measure, comma separated.")
+    ] = "promotion",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Save the table (.parquet or .csv).")
+    ] = None,
+) -> None:
+    """Uplift of each calendar event over its baseline, per group, from the store's sales."""
+    from cpfr.data.store import open_store
+    from cpfr.forecast.uplift import event_uplift
+
+    with reported_errors():
+        if output is not None:
+            _check_output(output)
+        groups = [name.strip() for name in by.split(",") if name.strip()]
+        with open_store(db) as store:
+            cube = store.sales_cube([*groups, "date"]).rename(columns={"date": "ds"})
+            events = store.read_table("events")
+        events = events[events["kind"].isin([name.strip() for name in kind.split(",")])]
+        table = event_uplift(cube, events, by=groups, value="units")
+        table = table[table["baseline_per_day"] > 0]
+        view = Table(
+            title=f"Event uplift over the 4-week baseline, by {', '.join(groups)}", title_justify="left"
+        )
+        for column in (
+            "event",
+            *groups,
+            "base/day",
+            "peak x",
+            "window",
+            "extra units",
+            "dip before",
+            "dip after",
+        ):
+            view.add_column(column, justify="left" if column in ("event", *groups) else "right")
+        for record in table.to_dict("records"):
+            view.add_row(
+                str(record["event_id"]),
+                *(str(record[group]) for group in groups),
+                f"{record['baseline_per_day']:,.0f}",
+                f"{record['peak_multiplier']:.2f}",
+                f"{record['window_uplift']:+.0%}",
+                f"{record['incremental_units']:,.0f}",
+                f"{record['dip_before']:+.0%}",
+                f"{record['dip_after']:+.0%}",
+            )
+        console.print(view)
+        if output is not None:
+            _write(table, output)

@@ -6,7 +6,7 @@ import typer
 
 from cpfr.cli.data_commands import db_app, export, ingest
 from cpfr.cli.demo_commands import demo_app, summary
-from cpfr.cli.forecast_commands import backtest, forecast
+from cpfr.cli.forecast_commands import backtest, forecast, uplift
 
 app = typer.Typer(
     name="cpfr",
@@ -22,6 +22,7 @@ app.command("export")(export)
 app.command("summary")(summary)
 app.command("forecast")(forecast)
 app.command("backtest")(backtest)
+app.command("uplift")(uplift)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 

@@ -39,6 +39,7 @@ _LARGE = 3_000_000
 _SLOW_LIMIT = 1_000_000  # history points up to which ETS and Theta are candidates
 _RECENT_SEASONS = 56  # the recent window on large data: 56 cycles (392 days of daily data)
 _MAX_COMBINED = 4
+_TIE = 0.01  # backtest scores within 1 % of the best count as tied
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class AutoForecaster:
         self.leaderboard_ = pd.DataFrame(
             {"candidate": [c.name for c in board], "wrmsse": [c.score for c in board]}
         )
-        self.chosen_ = board[0]
+        self.chosen_ = _robust_choice(board)
         combined = backtest[list(self.chosen_.models)].mean(axis=1)
         errors = pd.DataFrame(
             {
@@ -163,10 +164,11 @@ class AutoForecaster:
             frames.append(
                 stats_forecast(history, stats, horizon=self.horizon, freq=self.freq_, season=self.season_)
             )
-        if "lightgbm" in models:
+        for name in (model for model in models if model in ML_MODELS):
             frames.append(
                 ml_forecast(
                     history,
+                    name,
                     horizon=self.horizon,
                     freq=self.freq_,
                     season=self.season_,
@@ -198,7 +200,14 @@ class AutoForecaster:
             return names
         if self.large_:
             return ["seasonal_naive", "historic_average", "window_average", "tsb", "lightgbm"]
-        names = ["seasonal_naive", "historic_average", "window_average", "tsb", "lightgbm"]
+        names = [
+            "seasonal_naive",
+            "historic_average",
+            "window_average",
+            "tsb",
+            "lightgbm",
+            "lightgbm_tweedie",
+        ]
         if len(history) <= _SLOW_LIMIT:
             names.insert(3, "theta")
             if self.season_ <= 24:  # statsforecast's ETS has no seasonal form beyond 24
@@ -220,10 +229,11 @@ class AutoForecaster:
                     season=self.season_,
                 )
             )
-        if "lightgbm" in candidates:
+        for name in (model for model in candidates if model in ML_MODELS):
             frames.append(
                 ml_cross_validation(
                     history,
+                    name,
                     horizon=self.horizon,
                     n_windows=self.windows_,
                     step=step,
@@ -247,6 +257,18 @@ def _scales(history: pd.DataFrame, season: int) -> pd.DataFrame:
     squared = (difference**2).groupby(ordered["unique_id"], sort=False).mean()
     weight = ordered.groupby("unique_id", sort=False).tail(season).groupby("unique_id", sort=False)["y"].sum()
     return pd.DataFrame({"sq_scale": squared, "weight": weight.clip(lower=0)})
+
+
+def _robust_choice(board: list[Candidate]) -> Candidate:
+    """Among candidates within ``_TIE`` of the best backtest score, take the largest combination.
+
+    Backtest scores a few percent apart are within the noise of a few windows;
+    of statistically tied candidates, the one averaging more models is the
+    more robust out of sample (forecast combination's variance reduction).
+    """
+    best = board[0].score
+    tied = [candidate for candidate in board if candidate.score <= best * (1 + _TIE)]
+    return max(tied, key=lambda candidate: (len(candidate.models), -candidate.score))
 
 
 def _leaderboard(backtest: pd.DataFrame, candidates: Sequence[str], scales: pd.DataFrame) -> list[Candidate]:

@@ -2,8 +2,10 @@
 
 Features: lags and rolling means of the target, calendar features, and the
 known-future covariates (prices, discounts, promotion, event and subsidy
-flags). Targets are standardised per series so one model serves series of
-very different volume; forecasts are floored at zero.
+flags). Two variants: ``lightgbm`` standardises each series' target so one
+squared-error model serves series of very different volume; ``lightgbm_tweedie``
+models raw counts with the Tweedie loss, as the M5 winners did for
+zero-inflated sales. Forecasts are floored at zero.
 
 References
 ----------
@@ -22,7 +24,7 @@ from mlforecast import MLForecast
 from mlforecast.lag_transforms import ExpandingMean, RollingMean
 from mlforecast.target_transforms import LocalStandardScaler
 
-ML_MODELS: tuple[str, ...] = ("lightgbm",)
+ML_MODELS: tuple[str, ...] = ("lightgbm", "lightgbm_tweedie")
 
 
 def _lags(season: int, horizon: int) -> list[int]:
@@ -41,9 +43,10 @@ def _date_features(freq: str) -> list[str]:
     return ["month"]
 
 
-def _engine(freq: str, season: int, horizon: int, n_rows: int) -> MLForecast:
+def _engine(name: str, freq: str, season: int, horizon: int, n_rows: int) -> MLForecast:
+    tweedie = name == "lightgbm_tweedie"
     model = lgb.LGBMRegressor(
-        objective="l2",
+        objective="tweedie" if tweedie else "l2",
         n_estimators=300 if n_rows < 2_000_000 else 150,
         learning_rate=0.05,
         num_leaves=31,
@@ -56,14 +59,14 @@ def _engine(freq: str, season: int, horizon: int, n_rows: int) -> MLForecast:
         random_state=0,
     )
     return MLForecast(
-        models={"lightgbm": model},
+        models={name: model},
         freq=freq,
         lags=_lags(season, horizon),
         lag_transforms={
             1: [RollingMean(window_size=4), RollingMean(window_size=max(season // 4, 4)), ExpandingMean()]
         },
         date_features=_date_features(freq),
-        target_transforms=[LocalStandardScaler()],
+        target_transforms=None if tweedie else [LocalStandardScaler()],
         num_threads=1,
     )
 
@@ -77,6 +80,7 @@ def _prepare(history: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
 
 def ml_forecast(
     history: pd.DataFrame,
+    name: str = "lightgbm",
     *,
     horizon: int,
     freq: str,
@@ -84,22 +88,23 @@ def ml_forecast(
     covariates: Sequence[str] = (),
     future: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Fit the global LightGBM on ``history`` and forecast ``horizon`` periods: ``unique_id, ds, lightgbm``.
+    """Fit the LightGBM variant ``name`` on ``history``; forecast ``unique_id, ds, <name>`` for ``horizon``.
 
     ``future`` must give ``covariates`` for every series and future period.
     """
     frame = _prepare(history, covariates)
-    engine = _engine(freq, season, horizon, len(frame))
+    engine = _engine(name, freq, season, horizon, len(frame))
     engine.fit(frame, static_features=[])
     x_future = _prepare_future(future, covariates)
     result = engine.predict(h=horizon, X_df=x_future)
-    result["lightgbm"] = np.maximum(result["lightgbm"].to_numpy(dtype=float), 0.0)
+    result[name] = np.maximum(result[name].to_numpy(dtype=float), 0.0)
     result["unique_id"] = result["unique_id"].astype(str)
     return result
 
 
 def ml_cross_validation(
     history: pd.DataFrame,
+    name: str = "lightgbm",
     *,
     horizon: int,
     n_windows: int,
@@ -108,13 +113,13 @@ def ml_cross_validation(
     season: int,
     covariates: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Rolling-origin forecasts of the global LightGBM: ``unique_id, ds, cutoff, y, lightgbm``."""
+    """Rolling-origin forecasts of the LightGBM variant ``name``: ``unique_id, ds, cutoff, y, <name>``."""
     frame = _prepare(history, covariates)
-    engine = _engine(freq, season, horizon, len(frame))
+    engine = _engine(name, freq, season, horizon, len(frame))
     result = engine.cross_validation(
         frame, n_windows=n_windows, h=horizon, step_size=step, static_features=[], refit=True
     )
-    result["lightgbm"] = np.maximum(result["lightgbm"].to_numpy(dtype=float), 0.0)
+    result[name] = np.maximum(result[name].to_numpy(dtype=float), 0.0)
     result["unique_id"] = result["unique_id"].astype(str)
     return result.reset_index(drop=True)
 
