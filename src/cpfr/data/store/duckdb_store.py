@@ -29,9 +29,10 @@ from cpfr.data import schema
 from cpfr.data.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from cpfr.data.sources import ROW_COLUMN, SourceFile
 from cpfr.data.store.base import CUBE_DIMENSIONS, IngestResult, Store, TableInfo
+from cpfr.data.store.plan import IngestPlan
+from cpfr.data.store.sql import SQL_TYPES, default_sql, ident, literal
 from cpfr.exceptions import InputError, MigrationError, Problem, StoreError, ValidationError
 
-SQL_TYPES = {"text": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "date": "DATE", "bool": "BOOLEAN"}
 MAX_PROBLEMS = 50
 
 _VIEWS = {
@@ -55,14 +56,6 @@ _CUBE_SQL = {
     "week": "CAST(date_trunc('week', s.date) AS DATE)",
     "date": "s.date",
 }
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _connection_config() -> dict[str, str | bool | int | float | list[str]]:
@@ -147,9 +140,9 @@ class DuckDBStore(Store):
                 con.execute(_create_table_sql(schema.table(name), migration.version))
             for table_name, column_name in migration.add_columns:
                 column = schema.table(table_name).column(column_name)
-                default = f" DEFAULT {_default_sql(column)}" if column.default is not None else ""
+                default = f" DEFAULT {default_sql(column)}" if column.default is not None else ""
                 con.execute(
-                    f"ALTER TABLE {_ident(table_name)} ADD COLUMN {_ident(column.name)} "
+                    f"ALTER TABLE {ident(table_name)} ADD COLUMN {ident(column.name)} "
                     f"{SQL_TYPES[column.type]}{default}"
                 )
             for view in migration.create_views:
@@ -178,10 +171,10 @@ class DuckDBStore(Store):
         spec = _user_table(table)
         self._register(source)
         try:
-            plan = _IngestPlan(spec, source, self._source_types())
+            plan = IngestPlan(spec, source, self._source_types())
             self._validate(plan)
             # An empty table has nothing to replace: skip a join of the whole file.
-            stored = f"SELECT EXISTS (SELECT 1 FROM {_ident(spec.name)})"
+            stored = f"SELECT EXISTS (SELECT 1 FROM {ident(spec.name)})"
             empty = not self._con.execute(stored).fetchall()[0][0]
             if dry_run:
                 replaced = 0 if empty else self._count_replaced(spec)
@@ -210,14 +203,14 @@ class DuckDBStore(Store):
             self._con.execute(
                 f"CREATE OR REPLACE TEMP VIEW __src AS SELECT * EXCLUDE (file_row_number), "
                 f"file_row_number + 1 AS {ROW_COLUMN} "
-                f"FROM read_parquet({_literal(str(source.path))}, file_row_number = true)"
+                f"FROM read_parquet({literal(str(source.path))}, file_row_number = true)"
             )
 
     def _source_types(self) -> dict[str, str]:
         rows = self._con.execute("DESCRIBE __src").fetchall()
         return {str(row[0]): str(row[1]) for row in rows}
 
-    def _validate(self, plan: _IngestPlan) -> None:
+    def _validate(self, plan: IngestPlan) -> None:
         self._con.execute(f"CREATE OR REPLACE TEMP VIEW __typed AS {plan.typed_select()}")
         problems = list(plan.header_problems)
         total = len(problems)
@@ -238,18 +231,18 @@ class DuckDBStore(Store):
             raise ValidationError(problems[:MAX_PROBLEMS], total)
 
     def _count_replaced(self, spec: schema.Table) -> int:
-        match = " AND ".join(f"s.{_ident(key)} = t.{_ident(key)}" for key in spec.key)
+        match = " AND ".join(f"s.{ident(key)} = t.{ident(key)}" for key in spec.key)
         row = self._con.execute(
-            f"SELECT count(*) FROM __typed t SEMI JOIN {_ident(spec.name)} s"
+            f"SELECT count(*) FROM __typed t SEMI JOIN {ident(spec.name)} s"
             f" ON {match}{_date_window(spec, 's')}"
         ).fetchall()[0]
         return int(row[0]) if row else 0
 
-    def _write(self, plan: _IngestPlan, *, replace: bool = True) -> int:
+    def _write(self, plan: IngestPlan, *, replace: bool = True) -> int:
         """Upsert the file in one transaction; return how many stored rows it replaced."""
         spec = plan.table
-        target = _ident(spec.name)
-        match = " AND ".join(f"{target}.{_ident(key)} = t.{_ident(key)}" for key in spec.key)
+        target = ident(spec.name)
+        match = " AND ".join(f"{target}.{ident(key)} = t.{ident(key)}" for key in spec.key)
         con = self._con
         con.execute("BEGIN TRANSACTION")
         try:
@@ -283,9 +276,9 @@ class DuckDBStore(Store):
         """Return row counts and per-partner date ranges of every table."""
         infos = []
         for spec in schema.TABLES:
-            name = _ident(spec.name)
+            name = ident(spec.name)
             dates = (
-                f"min({_ident(spec.date_column)}), max({_ident(spec.date_column)})"
+                f"min({ident(spec.date_column)}), max({ident(spec.date_column)})"
                 if spec.date_column
                 else "NULL, NULL"
             )
@@ -315,7 +308,7 @@ class DuckDBStore(Store):
         output.parent.mkdir(parents=True, exist_ok=True)
         partial = output.with_name(f".{output.name}.partial{suffix}")
         sql, params = _select_table(spec, partner_id)
-        self._con.execute(f"COPY ({sql}) TO {_literal(str(partial))} {fmt}", params)
+        self._con.execute(f"COPY ({sql}) TO {literal(str(partial))} {fmt}", params)
         os.replace(partial, output)
         row = self._con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0]
         return int(row[0]) if row else 0
@@ -334,7 +327,7 @@ class DuckDBStore(Store):
             raise InputError(
                 f"unknown dimension {unknown[0]!r}; expected one of {', '.join(CUBE_DIMENSIONS)}"
             )
-        select = [f"{_CUBE_SQL[name]} AS {_ident(name)}" for name in by]
+        select = [f"{_CUBE_SQL[name]} AS {ident(name)}" for name in by]
         where: list[str] = ["TRUE"]
         params: list[object] = []
         if partner_id is not None:
@@ -367,7 +360,7 @@ class DuckDBStore(Store):
         """Return a digest of each table's content (schema and rows), independent of row order."""
         digests = {}
         for spec in schema.TABLES:
-            name = _ident(spec.name)
+            name = ident(spec.name)
             columns = self._con.execute(f"DESCRIBE {name}").fetchall()
             row = self._con.execute(
                 "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0),"
@@ -390,7 +383,7 @@ def _date_window(spec: schema.Table, target: str) -> str:
     date = spec.date_column
     if date is None or date not in spec.key:
         return ""
-    column = _ident(date)
+    column = ident(date)
     return (
         f" AND {target}.{column} BETWEEN (SELECT min({column}) FROM __typed)"
         f" AND (SELECT max({column}) FROM __typed)"
@@ -414,237 +407,14 @@ def _select_table(spec: schema.Table, partner_id: str | None) -> tuple[str, list
     if partner_id is not None:
         where = " WHERE partner_id = ? OR partner_id IS NULL"
         params.append(partner_id)
-    order = ", ".join(_ident(key) for key in spec.key)
-    return f"SELECT * FROM {_ident(spec.name)}{where} ORDER BY {order}", params
-
-
-def _default_sql(column: schema.Column) -> str:
-    assert column.default is not None
-    return f"CAST({_literal(column.default)} AS {SQL_TYPES[column.type]})"
+    order = ", ".join(ident(key) for key in spec.key)
+    return f"SELECT * FROM {ident(spec.name)}{where} ORDER BY {order}", params
 
 
 def _create_table_sql(spec: schema.Table, version: int) -> str:
     columns = []
     for column in spec.columns_at(version):
         not_null = " NOT NULL" if column.key or column.required else ""
-        default = f" DEFAULT {_default_sql(column)}" if column.default is not None else ""
-        columns.append(f"{_ident(column.name)} {SQL_TYPES[column.type]}{not_null}{default}")
-    return f"CREATE TABLE {_ident(spec.name)} ({', '.join(columns)})"
-
-
-class _IngestPlan:
-    """The SQL that checks one file against one table and writes it.
-
-    Typed values come from casting the file's columns; a value that is
-    present but does not cast is a type problem, reported with its text.
-    """
-
-    def __init__(self, table: schema.Table, source: SourceFile, source_types: dict[str, str]) -> None:
-        self.table = table
-        self.source = source
-        self.source_types = source_types
-        label, header_row = source.label, source.header_row
-        names = {column.name for column in table.columns}
-        present = [name for name in source.columns if name in names]
-        self.present = set(present)
-        self.header_problems: list[Problem] = []
-        for name in source.columns:
-            if name not in names:
-                self.header_problems.append(
-                    Problem(
-                        label, header_row, name, name, f"a column of {table.name}: {', '.join(sorted(names))}"
-                    )
-                )
-        for column in table.columns:
-            if column.required and column.name not in self.present:
-                if column.name == "partner_id" and table.partner_from is not None:
-                    continue  # filled from the SKU's owner
-                self.header_problems.append(
-                    Problem(
-                        label,
-                        header_row,
-                        column.name,
-                        None,
-                        f"a column {column.name!r} ({column.expected()})",
-                    )
-                )
-
-    def _raw(self, name: str) -> str:
-        column = _ident(name)
-        if self.source_types.get(name) == "VARCHAR":
-            return f"NULLIF(trim({column}), '')"
-        return column
-
-    def _typed(self, column: schema.Column) -> str:
-        """Return SQL for the column's value cast to its type, NULL where absent or not castable."""
-        if column.name not in self.present:
-            return (
-                _default_sql(column)
-                if column.default is not None
-                else f"CAST(NULL AS {SQL_TYPES[column.type]})"
-            )
-        raw, source_type = self._raw(column.name), self.source_types.get(column.name, "VARCHAR")
-        if column.type == "int" and not _is_integer_type(source_type):
-            # DuckDB rounds '3.5' to 4 when casting to an integer; a count that
-            # is not whole is an error the planner must see, not a rounding.
-            as_double = f"TRY_CAST({raw} AS DOUBLE)"
-            return (
-                f"(CASE WHEN {as_double} = round({as_double}) AND abs({as_double}) < 9e18 "
-                f"THEN CAST({as_double} AS BIGINT) END)"
-            )
-        if column.type == "float":
-            as_double = f"TRY_CAST({raw} AS DOUBLE)"
-            return f"(CASE WHEN isfinite({as_double}) THEN {as_double} END)"
-        if column.type == "text":
-            return f"CAST({raw} AS VARCHAR)"
-        return f"TRY_CAST({raw} AS {SQL_TYPES[column.type]})"
-
-    def typed_select(self) -> str:
-        """SELECT of the file with every table column typed, plus the row number."""
-        columns = [f"{self._typed(column)} AS {_ident(column.name)}" for column in self.table.columns]
-        return f"SELECT {ROW_COLUMN}, {', '.join(columns)} FROM __src"
-
-    def problem_queries(self) -> list[str]:
-        """Return SELECTs yielding (row_number, column_name, bad_value, expected), one per kind of check.
-
-        Every check of a single row (type, required, bounds, choices, row
-        rules) runs in one pass over the file: a separate query per check
-        would read a 10 M-row file a dozen times.
-        """
-        checks: list[tuple[str, str, str, str]] = []
-        for column in self.table.columns:
-            if column.name in self.present:
-                checks += self._column_checks(column)
-        for rule, (first, second) in self.table.checks:
-            if first in self.present and second in self.present:
-                checks.append(self._rule_check(rule, first, second))
-        queries = [self._row_checks_query(checks)] if checks else []
-        if all(key in self.present for key in self.table.key):
-            queries.append(self._duplicate_query())
-        queries += self._reference_queries()
-        return queries
-
-    @staticmethod
-    def _row_checks_query(checks: list[tuple[str, str, str, str]]) -> str:
-        found = ", ".join(
-            f"CASE WHEN {condition} THEN {{'column_name': {name}, 'bad_value': CAST({value} AS VARCHAR), "
-            f"'expected': CAST({expected} AS VARCHAR)}} END"
-            for condition, name, value, expected in checks
-        )
-        any_failing = " OR ".join(f"coalesce({condition}, false)" for condition, _, _, _ in checks)
-        return (
-            f"SELECT {ROW_COLUMN} AS row_number, problem.column_name, problem.bad_value, problem.expected"
-            f" FROM (SELECT {ROW_COLUMN}, unnest(list_filter([{found}], lambda found: found IS NOT NULL))"
-            " AS problem "
-            f"FROM __src WHERE {any_failing})"
-        )
-
-    def _column_checks(self, column: schema.Column) -> list[tuple[str, str, str, str]]:
-        """Return a column's checks as (condition, column name, bad value, expected), SQL over ``__src``."""
-        name, raw, typed = _literal(column.name), self._raw(column.name), self._typed(column)
-        text = f"CAST({_ident(column.name)} AS VARCHAR)"
-        expected = _literal(column.expected())
-        checks = [(f"{raw} IS NOT NULL AND {typed} IS NULL", name, text, expected)]
-        if column.required or column.key:
-            checks.append((f"{raw} IS NULL", name, "NULL", _literal("a value: " + column.expected())))
-        bounds = []
-        if column.minimum is not None:
-            bounds.append(f"{typed} < {column.minimum!r}")
-        if column.maximum is not None:
-            bounds.append(f"{typed} > {column.maximum!r}")
-        if column.choices:
-            bounds.append(f"{typed} NOT IN ({', '.join(_literal(c) for c in column.choices)})")
-        if bounds:
-            checks.append((" OR ".join(bounds), name, text, expected))
-        return checks
-
-    def _rule_check(self, rule: str, first: str, second: str) -> tuple[str, str, str, str]:
-        a, b = (self._typed(self.table.column(name)) for name in (first, second))
-        if rule == "ordered_dates":
-            expected = f"{_literal(f'a date on or after {first} (')} || CAST({a} AS VARCHAR) || ')'"
-            condition = f"{b} < {a}"
-        elif rule == "paid_le_list":
-            expected = f"{_literal(f'at most {second} (')} || CAST({b} AS VARCHAR) || ')'"
-            condition = f"{a} > {b} * (1 + 1e-9)"
-        else:
-            raise ValueError(f"unknown row rule {rule!r}")
-        failing = first if rule == "paid_le_list" else second
-        return condition, _literal(failing), f"CAST({_ident(failing)} AS VARCHAR)", expected
-
-    def _duplicate_query(self) -> str:
-        # A window over every row's full key costs seconds and a gigabyte on
-        # 10 M rows. Sorting 64-bit key hashes finds the few suspect keys
-        # (equal neighbours) in a third of the memory of a hash aggregate;
-        # only those rows are then compared by their exact key, so a hash
-        # collision never reports a false duplicate.
-        keys = [_ident(key) for key in self.table.key]
-        partition = ", ".join(keys)
-        shown = " || ', ' || ".join(f"CAST({key} AS VARCHAR)" for key in keys)
-        not_null = " AND ".join(f"{key} IS NOT NULL" for key in keys)
-        key_hash = f"hash({partition})"
-        suspects = (
-            "SELECT key_hash FROM (SELECT key_hash,"
-            " key_hash = lag(key_hash) OVER (ORDER BY key_hash) AS repeated"
-            f" FROM (SELECT {key_hash} AS key_hash FROM __typed WHERE {not_null})) WHERE repeated"
-        )
-        return (
-            f"SELECT {ROW_COLUMN}, {_literal(', '.join(self.table.key))}, {shown}, "
-            f"'a unique key; the same key is on row ' || CAST(first_row AS VARCHAR) FROM ("
-            f"SELECT *, min({ROW_COLUMN}) OVER (PARTITION BY {partition}) AS first_row FROM __typed "
-            f"WHERE {not_null} AND {key_hash} IN ({suspects})) WHERE {ROW_COLUMN} <> first_row"
-        )
-
-    def _reference_queries(self) -> list[str]:
-        # ANTI JOIN builds its hash table on the small referenced table; a
-        # NOT EXISTS subquery made DuckDB build it on the file (6x the memory).
-        queries = []
-        for column in self.table.columns:
-            ref = column.references
-            if ref is None or column.name not in self.present:
-                continue
-            name, ref_column = _ident(column.name), _ident(ref.column)
-            anti = f" ANTI JOIN {_ident(ref.table)} r ON r.{ref_column} = t.{name}"
-            if ref.table == self.table.name:  # e.g. a parent category defined in the same file
-                anti += f" ANTI JOIN __typed f ON f.{ref_column} = t.{name}"
-            queries.append(
-                f"SELECT t.{ROW_COLUMN}, {_literal(column.name)}, t.{name}, "
-                f"{_literal(f'a {ref.column} that exists in {ref.table}')} "
-                f"FROM __typed t{anti} WHERE t.{name} IS NOT NULL"
-            )
-        owner = self.table.partner_from
-        if owner is not None and "partner_id" in self.present and owner[0] in self.present:
-            via, ref_table, ref_column = (_ident(part) for part in owner)
-            queries.append(
-                f"SELECT t.{ROW_COLUMN}, 'partner_id', t.partner_id, "
-                f"'the partner that owns ' || t.{via} || ' (' || r.partner_id || ')' "
-                f"FROM __typed t JOIN {ref_table} r ON r.{ref_column} = t.{via} "
-                f"WHERE t.partner_id IS NOT NULL AND t.partner_id <> r.partner_id"
-            )
-        return queries
-
-    def insert_sql(self) -> str:
-        """INSERT of the typed file into the table, filling the owner where the file leaves it out."""
-        names = [column.name for column in self.table.columns]
-        values = [f"t.{_ident(name)}" for name in names]
-        join = ""
-        owner = self.table.partner_from
-        if owner is not None:
-            via, ref_table, ref_column = (_ident(part) for part in owner)
-            values[names.index("partner_id")] = "coalesce(t.partner_id, r.partner_id)"
-            join = f" LEFT JOIN {ref_table} r ON r.{ref_column} = t.{via}"
-        columns = ", ".join(_ident(name) for name in names)
-        target = _ident(self.table.name)
-        return f"INSERT INTO {target} ({columns}) SELECT {', '.join(values)} FROM __typed t{join}"
-
-
-def _is_integer_type(sql_type: str) -> bool:
-    return sql_type in {
-        "TINYINT",
-        "SMALLINT",
-        "INTEGER",
-        "BIGINT",
-        "UTINYINT",
-        "USMALLINT",
-        "UINTEGER",
-        "UBIGINT",
-    }
+        default = f" DEFAULT {default_sql(column)}" if column.default is not None else ""
+        columns.append(f"{ident(column.name)} {SQL_TYPES[column.type]}{not_null}{default}")
+    return f"CREATE TABLE {ident(spec.name)} ({', '.join(columns)})"
