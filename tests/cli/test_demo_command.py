@@ -55,3 +55,34 @@ def test_uplift_reads_events_from_the_demo_store(tmp_path: Path, cli: Callable[.
     big = table[table["category_l1"].isin(["3C", "HA"])]
     assert (big["peak_multiplier"] > 2).all()
     assert (big["dip_before"] < 0).all()
+
+
+def test_forecast_from_the_store_writes_a_run(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    out, db = tmp_path / "demo", tmp_path / "demo.duckdb"
+    assert cli("demo", "run", "--small", "--out", out, "--db", db).exit_code == 0
+    saved = tmp_path / "forecast.csv"
+    result = cli(
+        "forecast",
+        "--db",
+        db,
+        "--level",
+        "sku/store",
+        "--horizon",
+        "7",
+        "--model",
+        "seasonal_naive,window_average",
+        "-o",
+        saved,
+    )
+    assert result.exit_code == 0, result.output
+    assert "stockout days unconstrained" in result.output
+    with open_store(db) as store:
+        runs = store.read_table("forecast_runs")
+        forecasts = store.read_table("forecasts")
+    assert len(runs) == 1 and runs["level"].item() == "sku/store"
+    assert len(forecasts) == runs["series"].item() * 7
+    assert forecasts.groupby("unique_id").size().eq(7).all()
+    assert forecasts["location_id"].notna().all() and forecasts["partner_id"].notna().all()
+    quantiles = forecasts[["q05", "q10", "q25", "q50", "q75", "q90", "q95"]].to_numpy()
+    assert (quantiles[:, 1:] >= quantiles[:, :-1]).all()
+    assert len(pd.read_csv(saved)) == len(forecasts)

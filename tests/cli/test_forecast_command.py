@@ -163,16 +163,19 @@ def test_bad_options_exit_2(
     assert message in result.output
 
 
-def test_bad_output_type_and_store_mode_are_refused(history_csv: Path, tmp_path: Path, cli: Cli) -> None:
+def test_bad_output_type_empty_store_and_unknown_level_are_refused(
+    history_csv: Path, tmp_path: Path, cli: Cli
+) -> None:
     assert (
         "expected .parquet or .csv"
         in cli("forecast", history_csv, "-h", "2", "-o", tmp_path / "o.xlsx").output
     )
-    store = cli(
-        "forecast", "--db", "x.duckdb", "--level", "sku/store", "-h", "2", "-o", tmp_path / "o.parquet"
-    )
+    store = cli("forecast", "--db", tmp_path / "empty.duckdb", "--level", "sku/store", "-h", "2")
     assert store.exit_code == 2
-    assert "not available yet" in store.output
+    assert "no sales to forecast" in store.output
+    level = cli("forecast", "--db", tmp_path / "empty.duckdb", "--level", "region", "-h", "2")
+    assert level.exit_code == 2
+    assert "--level 'region'" in level.output
 
 
 def test_backtest_prints_and_saves_the_leaderboard(history_csv: Path, tmp_path: Path, cli: Cli) -> None:

@@ -53,12 +53,12 @@ def forecast(
 
     with reported_errors():
         if input_path is None:
-            if db is not None or level is not None:
+            if db is None and level is None:
                 raise InputError(
-                    "forecasting from the store (--db/--level) is not available yet; "
-                    "export the sales with `cpfr export sales` and give the file as INPUT"
+                    "INPUT is required: a long-format file with unique_id, ds, y (or --db and --level)"
                 )
-            raise InputError("INPUT is required: a long-format file with unique_id, ds, y")
+            _forecast_store(db, level or "sku/store", horizon, model, windows, output)
+            return
         if output is None:
             raise InputError("--output is required: the forecast file (.parquet or .csv)")
         _check_output(output)
@@ -94,6 +94,34 @@ def forecast(
         f"in {perf_counter() - started:.1f} s "
         f"→ {output}",
         highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _forecast_store(
+    db: str | None, level: str, horizon: int, model: str, windows: int, output: Path | None
+) -> None:
+    from cpfr.data.store import open_store
+    from cpfr.forecast.store_forecast import forecast_store
+
+    if output is not None:
+        _check_output(output)
+    if horizon < 1:
+        raise InputError(f"--horizon {horizon}: expected a whole number of periods >= 1")
+    models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
+    started = perf_counter()
+    with open_store(db) as store, console.status(f"forecasting the store's sales at {level} level…"):
+        result = forecast_store(store, level=level, horizon=horizon, models=models, n_windows=windows)
+        location = store.location
+    if output is not None:
+        _write(result.forecast, output)
+    series = result.forecast["unique_id"].nunique()
+    console.print(
+        f"forecast {series:,} {level} series x {horizon} days with {result.forecaster.chosen_.name} "
+        f"({result.censored:,} stockout days unconstrained) in {perf_counter() - started:.1f} s "
+        f"→ run {result.run_id} in {location}",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -68,6 +68,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         create_views=("sites",),
     ),
     Migration(3, "ingest audit log; products.is_c2m", _tables_added_in(3), add_columns=_columns_added_in(3)),
+    Migration(4, "forecast runs and probabilistic forecasts", _tables_added_in(4)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

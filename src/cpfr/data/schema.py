@@ -525,6 +525,71 @@ PARTNER_FORECASTS = Table(
     date_column="ds",
 )
 
+FORECAST_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+FORECAST_RUNS = Table(
+    "forecast_runs",
+    "One forecasting run over the store: when, at which level, with which model.",
+    (
+        Column("run_id", "text", "run code", key=True, required=True),
+        Column("created_at", "text", "UTC timestamp, ISO 8601", required=True),
+        Column(
+            "level",
+            "text",
+            "series level, e.g. sku/store",
+            required=True,
+            choices=("sku", "sku/store", "sku/channel"),
+        ),
+        Column("horizon", "int", "periods forecast", required=True, minimum=1, maximum=10_000),
+        Column("freq", "text", "pandas frequency of the periods", required=True),
+        Column("model", "text", "the model or combination chosen", required=True),
+        Column("series", "int", "series forecast", required=True, minimum=0),
+        _partner(doc="partner whose data it covered (empty: all)"),
+    ),
+    added_in=4,
+)
+
+FORECASTS = Table(
+    "forecasts",
+    "A probabilistic forecast of one series and period from one run: mean and quantiles of units.",
+    (
+        # No reference to forecast_runs: forecasts are written first, then their run row, so a
+        # failed write leaves neither (each is one transaction).
+        Column("run_id", "text", "the run (see forecast_runs)", key=True, required=True),
+        Column("unique_id", "text", "series id: sku, sku@location or sku@channel", key=True, required=True),
+        Column("ds", "date", "first day of the period", key=True, required=True),
+        Column("sku_id", "text", "SKU", required=True, references=Reference("products", "sku_id")),
+        Column(
+            "location_id",
+            "text",
+            "point of sale (sku/store level)",
+            references=Reference("locations", "location_id"),
+        ),
+        Column(
+            "channel_id",
+            "text",
+            "channel (sku/channel level)",
+            references=Reference("channels", "channel_id"),
+        ),
+        _FACT_PARTNER,
+        Column("mean", "float", "point forecast, units", required=True, minimum=0, maximum=MAX_UNITS),
+        *(
+            Column(
+                f"q{round(level * 100):02d}",
+                "float",
+                f"{level:g} quantile, units",
+                minimum=0,
+                maximum=MAX_UNITS,
+            )
+            for level in FORECAST_QUANTILES
+        ),
+    ),
+    kind="fact",
+    added_in=4,
+    partner_from=("sku_id", "products", "sku_id"),
+    date_column="ds",
+)
+
 INGEST_LOG = Table(
     "ingest_log",
     "One successful ingest: which file went into which table, when, and how many rows.",
@@ -558,9 +623,13 @@ TABLES: tuple[Table, ...] = (
     PROMOTIONS,
     PARTNER_FORECASTS,
     INGEST_LOG,
+    FORECAST_RUNS,
+    FORECASTS,
 )
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 USER_TABLES: tuple[str, ...] = tuple(table.name for table in TABLES if table.name != "ingest_log")
+# Tables cpfr computes and writes itself (through the same validated ingest).
+DERIVED_TABLES: tuple[str, ...] = ("forecast_runs", "forecasts")
 
 
 def table(name: str) -> Table:

@@ -1,0 +1,144 @@
+"""Forecast the store's own sales: build series at a level, unconstrain stockouts, write the forecasts back.
+
+Series are built at SKU x store from ``sales`` (a day without a row sold
+nothing), censored days come from the ``inventory`` stockout flags and are
+raised to estimated demand at that level, then series are summed to the level
+asked for (``sku``, ``sku/store`` or ``sku/channel``). The forecasts land in
+the ``forecasts`` table through the same validated, transactional ingest as
+any file, with one ``forecast_runs`` row describing the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cpfr.data.datasets import LongDataset, fill_gaps
+from cpfr.data.schema import FORECAST_QUANTILES
+from cpfr.data.sources import open_source
+from cpfr.data.store import Store
+from cpfr.exceptions import InputError
+from cpfr.forecast.auto import AutoForecaster
+from cpfr.forecast.base import quantile_column
+from cpfr.forecast.censoring import uncensor
+
+LEVELS: dict[str, tuple[str, ...]] = {
+    "sku": ("sku_id",),
+    "sku/store": ("sku_id", "location_id"),
+    "sku/channel": ("sku_id", "channel_id"),
+}
+
+
+@dataclass(frozen=True)
+class StoreForecast:
+    """A forecasting run over the store.
+
+    Attributes
+    ----------
+    run_id : str
+        The run's id in ``forecast_runs`` and ``forecasts``.
+    forecast : pandas.DataFrame
+        The rows written to ``forecasts``.
+    forecaster : AutoForecaster
+        The fitted forecaster (leaderboard, chosen model).
+    censored : int
+        SKU x store days raised from capped sales to estimated demand.
+    """
+
+    run_id: str
+    forecast: pd.DataFrame
+    forecaster: AutoForecaster
+    censored: int
+
+
+def store_history(store: Store, level: str, *, partner_id: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Return daily ``unique_id, ds, y`` + the level's key columns, stockouts unconstrained, and the count."""
+    if level not in LEVELS:
+        raise InputError(f"--level {level!r}: expected one of {', '.join(LEVELS)}")
+    cube = store.sales_cube(["sku_id", "location_id", "channel_id", "date"], partner_id=partner_id)
+    if cube.empty:
+        raise InputError(f"{store.location}: no sales to forecast")
+    cube = cube.rename(columns={"date": "ds", "units": "y"})
+    cube["ds"] = pd.to_datetime(cube["ds"])
+    cube["unique_id"] = cube["sku_id"].astype(str) + "@" + cube["location_id"].astype(str)
+    last = cube["ds"].max()
+    # Every series runs to the store's last sales day: a SKU that stopped selling sold zero.
+    ends = cube.groupby("unique_id", as_index=False).agg(ds=("ds", "max"))
+    ends = ends[ends["ds"] < last].assign(ds=last, y=0.0)
+    frame = pd.concat([cube[["unique_id", "ds", "y"]], ends], ignore_index=True)
+    filled = fill_gaps(LongDataset(frame.sort_values(["unique_id", "ds"]), freq="D", name="sales")).df
+    stockouts = store.read_table("inventory", partner_id=partner_id)
+    stockouts = stockouts[stockouts["stockout"].astype(bool)]
+    marks = pd.DataFrame(
+        {
+            "unique_id": stockouts["sku_id"].astype(str) + "@" + stockouts["site_id"].astype(str),
+            "ds": pd.to_datetime(stockouts["date"]),
+            "stockout": True,
+        }
+    ).drop_duplicates(["unique_id", "ds"])
+    flags = (
+        filled[["unique_id", "ds"]]
+        .merge(marks, how="left", on=["unique_id", "ds"])["stockout"]
+        .eq(True)
+        .to_numpy()
+    )
+    history = uncensor(filled[["unique_id", "ds", "y"]], flags, season=7).drop(columns="censored")
+    keys = cube.drop_duplicates("unique_id").set_index("unique_id")[["sku_id", "location_id", "channel_id"]]
+    history = history.join(keys, on="unique_id")
+    columns = list(LEVELS[level])
+    if level != "sku/store":
+        history = history.groupby([*columns, "ds"])["y"].sum().reset_index()
+        history["unique_id"] = history[columns].astype(str).agg("@".join, axis=1)
+    return history[["unique_id", "ds", "y", *columns]].sort_values(["unique_id", "ds"]).reset_index(
+        drop=True
+    ), int(flags.sum())
+
+
+def forecast_store(
+    store: Store,
+    *,
+    level: str,
+    horizon: int,
+    models: str | list[str] = "auto",
+    n_windows: int = 3,
+    partner_id: str | None = None,
+) -> StoreForecast:
+    """Forecast every series of the store at ``level`` and write the run into ``forecasts``."""
+    history, censored = store_history(store, level, partner_id=partner_id)
+    keys = history.drop_duplicates("unique_id").set_index("unique_id")[list(LEVELS[level])]
+    forecaster = AutoForecaster(
+        horizon=horizon, models=models, quantiles=FORECAST_QUANTILES, n_windows=n_windows
+    )
+    forecaster.fit(history[["unique_id", "ds", "y"]], freq="D")
+    result = forecaster.predict()
+    run_id = f"F-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    rows = result.join(keys, on="unique_id").assign(run_id=run_id)
+    rows = rows.rename(
+        columns={quantile_column(level_): f"q{round(level_ * 100):02d}" for level_ in FORECAST_QUANTILES}
+    )
+    rows["ds"] = rows["ds"].dt.date
+    run = pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "level": level,
+                "horizon": horizon,
+                "freq": "D",
+                "model": forecaster.chosen_.name,
+                "series": int(keys.shape[0]),
+                "partner_id": partner_id,
+            }
+        ]
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        for table, frame in (("forecasts", rows), ("forecast_runs", run)):
+            path = Path(scratch) / f"{table}.parquet"
+            frame.to_parquet(path, index=False)
+            store.ingest(open_source(path), table)
+    return StoreForecast(run_id, rows, forecaster, censored)
