@@ -44,7 +44,13 @@ def forecast(
         str | None, typer.Option("--in-stock", help="Column 0 where stock ran out (e.g. VN2's in_stock).")
     ] = None,
     db: Annotated[str | None, typer.Option("--db", help="Forecast from the store instead of INPUT.")] = None,
-    level: Annotated[str | None, typer.Option("--level", help="With --db: e.g. sku/store.")] = None,
+    level: Annotated[
+        str | None, typer.Option("--level", help="With --db: sku, sku/store or sku/channel.")
+    ] = None,
+    reconcile_method: Annotated[
+        str | None,
+        typer.Option("--reconcile", help="With --db: bottom_up, ols, wls_struct, wls_var or mint_shrink."),
+    ] = None,
 ) -> None:
     """Forecast every series of INPUT for --horizon periods: mean and quantiles per series and period."""
     from cpfr.forecast.auto import AutoForecaster
@@ -57,8 +63,10 @@ def forecast(
                 raise InputError(
                     "INPUT is required: a long-format file with unique_id, ds, y (or --db and --level)"
                 )
-            _forecast_store(db, level or "sku/store", horizon, model, windows, output)
+            _forecast_store(db, level or "sku/store", horizon, model, windows, output, reconcile_method)
             return
+        if reconcile_method is not None:
+            raise InputError("--reconcile needs the store's hierarchy: use it with --db and --level")
         if output is None:
             raise InputError("--output is required: the forecast file (.parquet or .csv)")
         _check_output(output)
@@ -99,7 +107,13 @@ def forecast(
 
 
 def _forecast_store(
-    db: str | None, level: str, horizon: int, model: str, windows: int, output: Path | None
+    db: str | None,
+    level: str,
+    horizon: int,
+    model: str,
+    windows: int,
+    output: Path | None,
+    method: str | None,
 ) -> None:
     from cpfr.data.store import open_store
     from cpfr.forecast.store_forecast import forecast_store
@@ -111,14 +125,18 @@ def _forecast_store(
     models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
     started = perf_counter()
     with open_store(db) as store, console.status(f"forecasting the store's sales at {level} level…"):
-        result = forecast_store(store, level=level, horizon=horizon, models=models, n_windows=windows)
+        result = forecast_store(
+            store, level=level, horizon=horizon, models=models, n_windows=windows, reconcile_method=method
+        )
         location = store.location
     if output is not None:
         _write(result.forecast, output)
     series = result.forecast["unique_id"].nunique()
     console.print(
         f"forecast {series:,} {level} series x {horizon} days with {result.forecaster.chosen_.name} "
-        f"({result.censored:,} stockout days unconstrained) in {perf_counter() - started:.1f} s "
+        f"({result.censored:,} stockout days unconstrained"
+        f"{', reconciled by ' + result.reconciliation if result.reconciliation else ''}) "
+        f"in {perf_counter() - started:.1f} s "
         f"→ run {result.run_id} in {location}",
         highlight=False,
         soft_wrap=True,

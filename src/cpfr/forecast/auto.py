@@ -81,6 +81,9 @@ class AutoForecaster:
         The quantile calibration.
     fallback_series_ : int
         Series too short for the backtest (forecast, but not used to choose).
+    residuals_ : pandas.DataFrame
+        ``unique_id, ds, residual`` (actual - forecast) of the chosen candidate in the backtest,
+        e.g. for MinT reconciliation.
     """
 
     def __init__(
@@ -131,6 +134,7 @@ class AutoForecaster:
             ordered = history.sort_values(["unique_id", "ds"])
             changes = ordered.groupby("unique_id", sort=False)["y"].diff()
             errors = pd.DataFrame({"unique_id": ordered["unique_id"], "step": 0, "error": changes}).dropna()
+            self.residuals_ = pd.DataFrame(columns=["unique_id", "ds", "residual"])
             self.conformal_ = fit_conformal(
                 errors, self.quantiles, self.horizon, reference=scales["sq_scale"]
             )
@@ -150,6 +154,9 @@ class AutoForecaster:
             }
         )
         self.conformal_ = fit_conformal(errors, self.quantiles, self.horizon, reference=scales["sq_scale"])
+        self.residuals_ = pd.DataFrame(
+            {"unique_id": backtest["unique_id"], "ds": backtest["ds"], "residual": errors["error"]}
+        )
         return self
 
     def predict(self, future: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -26,11 +26,19 @@ from cpfr.exceptions import InputError
 from cpfr.forecast.auto import AutoForecaster
 from cpfr.forecast.base import quantile_column
 from cpfr.forecast.censoring import uncensor
+from cpfr.forecast.hierarchy import Hierarchy
+from cpfr.forecast.reconcile import reconcile
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "sku": ("sku_id",),
     "sku/store": ("sku_id", "location_id"),
     "sku/channel": ("sku_id", "channel_id"),
+}
+# The aggregates each level is reconciled with: the product tree, and geography or channel.
+HIERARCHIES: dict[str, list[list[str]]] = {
+    "sku": [[], ["partner_id"], ["partner_id", "category_id"]],
+    "sku/store": [[], ["partner_id"], ["partner_id", "category_id"], ["region"], ["region", "city_tier"]],
+    "sku/channel": [[], ["partner_id"], ["partner_id", "category_id"], ["channel_kind"]],
 }
 
 
@@ -48,12 +56,19 @@ class StoreForecast:
         The fitted forecaster (leaderboard, chosen model).
     censored : int
         SKU x store days raised from capped sales to estimated demand.
+    reconciliation : str
+        The reconciliation method applied ('' for none).
+    aggregates : pandas.DataFrame or None
+        With reconciliation, the coherent forecasts of every aggregate node
+        (``total``, ``partner_id=XIAOMI``, ``region=East/city_tier=3``, ...).
     """
 
     run_id: str
     forecast: pd.DataFrame
     forecaster: AutoForecaster
     censored: int
+    reconciliation: str = ""
+    aggregates: pd.DataFrame | None = None
 
 
 def store_history(store: Store, level: str, *, partner_id: str | None = None) -> tuple[pd.DataFrame, int]:
@@ -107,15 +122,25 @@ def forecast_store(
     models: str | list[str] = "auto",
     n_windows: int = 3,
     partner_id: str | None = None,
+    reconcile_method: str | None = None,
 ) -> StoreForecast:
-    """Forecast every series of the store at ``level`` and write the run into ``forecasts``."""
+    """Forecast every series of the store at ``level`` and write the run into ``forecasts``.
+
+    With ``reconcile_method`` ('bottom_up', 'ols', 'wls_struct', 'wls_var', 'mint_shrink'), the
+    aggregates of :data:`HIERARCHIES` are forecast too and every level is made coherent
+    (:func:`cpfr.forecast.reconcile.reconcile`); the bottom series are written.
+    """
     history, censored = store_history(store, level, partner_id=partner_id)
     keys = history.drop_duplicates("unique_id").set_index("unique_id")[list(LEVELS[level])]
     forecaster = AutoForecaster(
         horizon=horizon, models=models, quantiles=FORECAST_QUANTILES, n_windows=n_windows
     )
-    forecaster.fit(history[["unique_id", "ds", "y"]], freq="D")
-    result = forecaster.predict()
+    method, aggregates = "", None
+    if reconcile_method is None:
+        forecaster.fit(history[["unique_id", "ds", "y"]], freq="D")
+        result = forecaster.predict()
+    else:
+        result, aggregates, method = _reconciled(store, history, keys, level, forecaster, reconcile_method)
     run_id = f"F-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     rows = result.join(keys, on="unique_id").assign(run_id=run_id)
     rows = rows.rename(
@@ -141,4 +166,40 @@ def forecast_store(
             path = Path(scratch) / f"{table}.parquet"
             frame.to_parquet(path, index=False)
             store.ingest(open_source(path), table)
-    return StoreForecast(run_id, rows, forecaster, censored)
+    return StoreForecast(run_id, rows, forecaster, censored, method, aggregates)
+
+
+def _reconciled(
+    store: Store,
+    history: pd.DataFrame,
+    keys: pd.DataFrame,
+    level: str,
+    forecaster: AutoForecaster,
+    method: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Forecast every node of the level's hierarchy and reconcile: (bottom rows, aggregate rows, method)."""
+    attributes = keys.reset_index()
+    products = store.read_table("products")[["sku_id", "partner_id", "category_id"]]
+    attributes = attributes.merge(products, on="sku_id", how="left")
+    if "location_id" in attributes:
+        locations = store.read_table("locations")[["location_id", "region", "city_tier"]]
+        attributes = attributes.merge(locations, on="location_id", how="left")
+    if "channel_id" in attributes:
+        channels = store.read_table("channels")[["channel_id", "kind"]].rename(
+            columns={"kind": "channel_kind"}
+        )
+        attributes = attributes.merge(channels, on="channel_id", how="left")
+    attributes = attributes.fillna("unknown").astype({column: str for column in attributes.columns})
+    hierarchy = Hierarchy.from_frame(attributes, HIERARCHIES[level])
+    every_node = hierarchy.aggregate(history[["unique_id", "ds", "y"]], ["y"])
+    forecaster.fit(every_node, freq="D")
+    base = forecaster.predict()
+    residuals = forecaster.residuals_
+    complete = residuals.groupby("unique_id")["ds"].nunique()
+    if method in ("mint_shrink", "wls_var") and (
+        len(complete) < len(hierarchy.ids) or complete.nunique() > 1
+    ):
+        method = "wls_struct"  # some node lacks backtest residuals: structural weights need none
+    coherent = reconcile(base, hierarchy, method=method, residuals=residuals, nonnegative=True)  # type: ignore[arg-type]
+    is_bottom = coherent["unique_id"].isin(set(hierarchy.bottom_ids))
+    return coherent[is_bottom].reset_index(drop=True), coherent[~is_bottom].reset_index(drop=True), method
