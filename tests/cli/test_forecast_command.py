@@ -196,6 +196,11 @@ def test_backtest_prints_and_saves_the_leaderboard(history_csv: Path, tmp_path: 
     board = pd.read_csv(output)
     assert set(board["candidate"]) == {"naive", "seasonal_naive", "mean(seasonal_naive, naive)"}  # best first
     assert "seasonal_naive" in result.output
+    singles = board.set_index("candidate").loc[["naive", "seasonal_naive"]]
+    assert {"wrmsse", "rmsse", "mase", "bias", "mae"} <= set(board.columns)
+    assert (singles["mase"] > 0).all() and singles["rmsse"].notna().all()
+    # Weekly-patterned data: last week's same day beats yesterday.
+    assert singles.loc["seasonal_naive", "mase"] < singles.loc["naive", "mase"]
 
 
 def test_stockout_flags_unconstrain_the_history(tmp_path: Path, cli: Cli) -> None:

@@ -157,7 +157,7 @@ def backtest(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Save the metrics table.")] = None,
 ) -> None:
     """Rolling-origin backtest: accuracy of each candidate model and combination."""
-    from cpfr.forecast.auto import AutoForecaster
+    from cpfr.forecast.auto import AutoForecaster, backtest_metrics
     from cpfr.forecast.inputs import load_forecast_input
 
     with reported_errors():
@@ -172,16 +172,36 @@ def backtest(
             forecaster = AutoForecaster(horizon=horizon, models=models, n_windows=windows, step=step)
             forecaster.fit(data.history, freq=data.freq)
         board = forecaster.leaderboard_
+        metrics = backtest_metrics(forecaster, data.history) if len(forecaster.backtest_) else None
         view = Table(
             title=f"Backtest: {windows} windows of {horizon} periods ({data.freq})", title_justify="left"
         )
-        view.add_column("candidate")
-        view.add_column("WRMSSE", justify="right")
+        for column in ("candidate", "WRMSSE", "RMSSE", "MASE", "bias", "MAE"):
+            view.add_column(column, justify="left" if column == "candidate" else "right")
+        single = metrics.set_index("model") if metrics is not None else None
         for record in board.to_dict("records"):
-            view.add_row(str(record["candidate"]), f"{record['wrmsse']:.4f}")
+            name = str(record["candidate"])
+            extra = ["", "", "", ""]
+            if single is not None and name in single.index:
+                found = single.loc[name]
+                extra = [
+                    f"{found['rmsse']:.3f}",
+                    f"{found['mase']:.3f}",
+                    f"{found['bias']:+.3f}",
+                    f"{found['mae']:.3g}",
+                ]
+            view.add_row(name, f"{record['wrmsse']:.4f}", *extra)
         console.print(view)
+        console.print(
+            "WRMSSE over all windows ranks the candidates; the other columns average each window.",
+            style="dim",
+        )
         if output is not None:
-            _write(board, output)
+            saved = board
+            if metrics is not None:
+                renamed = metrics.rename(columns={"model": "candidate", "wrmsse": "wrmsse_by_window"})
+                saved = board.merge(renamed, on="candidate", how="left")
+            _write(saved, output)
     err_console.print(
         f"backtested {len(board):,} candidates in {perf_counter() - started:.1f} s", highlight=False
     )

@@ -81,6 +81,8 @@ class AutoForecaster:
         The quantile calibration.
     fallback_series_ : int
         Series too short for the backtest (forecast, but not used to choose).
+    backtest_ : pandas.DataFrame
+        The rolling-origin forecasts: ``unique_id, ds, cutoff, y`` and a column per candidate model.
     residuals_ : pandas.DataFrame
         ``unique_id, ds, residual`` (actual - forecast) of the chosen candidate in the backtest,
         e.g. for MinT reconciliation.
@@ -135,11 +137,13 @@ class AutoForecaster:
             changes = ordered.groupby("unique_id", sort=False)["y"].diff()
             errors = pd.DataFrame({"unique_id": ordered["unique_id"], "step": 0, "error": changes}).dropna()
             self.residuals_ = pd.DataFrame(columns=["unique_id", "ds", "residual"])
+            self.backtest_ = pd.DataFrame(columns=["unique_id", "ds", "cutoff", "y"])
             self.conformal_ = fit_conformal(
                 errors, self.quantiles, self.horizon, reference=scales["sq_scale"]
             )
             return self
         backtest = self._backtest(history[history["unique_id"].isin(long_enough)], candidates, step)
+        self.backtest_ = backtest
         board = _leaderboard(backtest, candidates, scales)
         self.leaderboard_ = pd.DataFrame(
             {"candidate": [c.name for c in board], "wrmsse": [c.score for c in board]}
@@ -302,3 +306,26 @@ def _leaderboard(backtest: pd.DataFrame, candidates: Sequence[str], scales: pd.D
         for group in combinations(best, size)
     ]
     return sorted([*singles, *combos], key=lambda c: (c.score, len(c.models)))
+
+
+def backtest_metrics(model: AutoForecaster, history: pd.DataFrame) -> pd.DataFrame:
+    """Score every single model of a fitted forecaster's backtest, window by window, then average.
+
+    Returns one row per model: ``model, wrmsse, rmsse, mase, bias, mae`` (see
+    :func:`cpfr.forecast.metrics.score`), each window scaled by the history before its origin.
+    """
+    from cpfr.forecast.metrics import score
+
+    backtest = model.backtest_
+    names = [column for column in backtest.columns if column in MODELS]
+    rows = []
+    for name in names:
+        per_window = []
+        for cutoff, window in backtest.groupby("cutoff", sort=True):
+            train = history[history["ds"] <= cutoff][["unique_id", "ds", "y"]]
+            train = train[train["unique_id"].isin(window["unique_id"].unique())]
+            forecast = window[["unique_id", "ds"]].assign(mean=window[name].to_numpy())
+            per_window.append(score(train, window[["unique_id", "ds", "y"]], forecast, season=model.season_))
+        keys = ("wrmsse", "rmsse", "mase", "bias", "mae")
+        rows.append({"model": name, **{key: float(np.nanmean([w[key] for w in per_window])) for key in keys}})
+    return pd.DataFrame(rows).sort_values("wrmsse").reset_index(drop=True)
