@@ -96,10 +96,7 @@ def ml_forecast(
     engine = _engine(name, freq, season, horizon, len(frame))
     engine.fit(frame, static_features=[])
     x_future = _prepare_future(future, covariates)
-    result = engine.predict(h=horizon, X_df=x_future)
-    result[name] = np.maximum(result[name].to_numpy(dtype=float), 0.0)
-    result["unique_id"] = result["unique_id"].astype(str)
-    return result
+    return _finish(engine.predict(h=horizon, X_df=x_future), name)
 
 
 def ml_cross_validation(
@@ -119,9 +116,14 @@ def ml_cross_validation(
     result = engine.cross_validation(
         frame, n_windows=n_windows, h=horizon, step_size=step, static_features=[], refit=True
     )
+    return _finish(result, name).reset_index(drop=True)
+
+
+def _finish(result: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Floor forecasts at zero (sales are never negative) and give ids as text."""
     result[name] = np.maximum(result[name].to_numpy(dtype=float), 0.0)
     result["unique_id"] = result["unique_id"].astype(str)
-    return result.reset_index(drop=True)
+    return result
 
 
 def _prepare_future(future: pd.DataFrame | None, covariates: Sequence[str]) -> pd.DataFrame | None:
