@@ -136,3 +136,34 @@ def test_large_data_uses_the_recent_window_and_fast_models(monkeypatch: pytest.M
     assert model.history_.groupby("unique_id").size().max() == auto._RECENT_SEASONS * 7
     assert set(model.leaderboard_["candidate"]) >= {"seasonal_naive", "tsb", "lightgbm"}
     assert not any("ets" in name or "theta" in name for name in model.leaderboard_["candidate"])
+
+
+def test_series_switch_to_a_clearly_better_candidate() -> None:
+    rng = np.random.default_rng(4)
+    dates = pd.date_range("2024-01-01", periods=140, freq="D")
+    pattern = np.tile([0.0, 0.0, 0.0, 0.0, 0.0, 40.0, 40.0], 20)
+    frames = [
+        pd.DataFrame(
+            {"unique_id": f"weekly{n}", "ds": dates, "y": pattern + rng.normal(0, 1, 140).round().clip(0)}
+        )
+        for n in range(10)
+    ] + [
+        pd.DataFrame({"unique_id": f"flat{n}", "ds": dates, "y": rng.poisson(20, 140).astype(float)})
+        for n in range(10)
+    ]
+    history = pd.concat(frames, ignore_index=True)
+    model = AutoForecaster(horizon=7, models=["seasonal_naive", "historic_average"]).fit(history, freq="D")
+    names = {uid: model.alternatives_[k].name for uid, k in model.series_choice_.items()}
+    weekly = {names[f"weekly{n}"] for n in range(10)}
+    flat = {names[f"flat{n}"] for n in range(10)}
+    assert weekly == {"seasonal_naive"}
+    assert "seasonal_naive" not in flat  # a noisy flat series never copies last week
+    assert "historic_average" in flat
+    forecast = model.predict()
+    weekend = forecast[forecast["ds"].dt.dayofweek >= 5]
+    assert weekend[weekend["unique_id"].str.startswith("weekly")]["mean"].min() > 35
+    fixed = AutoForecaster(horizon=7, models=["seasonal_naive", "historic_average"], per_series=False).fit(
+        history, freq="D"
+    )
+    assert set(fixed.series_choice_.index) == set(model.series_choice_.index)
+    assert (fixed.series_choice_ == 0).all()

@@ -40,6 +40,7 @@ _SLOW_LIMIT = 1_000_000  # history points up to which ETS and Theta are candidat
 _RECENT_SEASONS = 56  # the recent window on large data: 56 cycles (392 days of daily data)
 _MAX_COMBINED = 4
 _TIE = 0.01  # backtest scores within 1 % of the best count as tied
+_SWITCH_MARGIN = 0.2  # a series leaves the winner only for a 20 % lower backtest MSE
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,19 @@ class AutoForecaster:
         Backtest windows (origins) used to choose and calibrate.
     step : int or None
         Periods between backtest origins (default: the horizon).
+    per_series : bool
+        Let a series switch from the dataset's winner to one of the next two
+        candidates when its own backtest error is clearly lower (by
+        ``_SWITCH_MARGIN``); otherwise every series gets the winner.
 
     Attributes
     ----------
     chosen_ : Candidate
         The winning model or combination.
+    alternatives_ : list of Candidate
+        The winner, then the candidates a series may switch to.
+    series_choice_ : pandas.Series
+        Index into ``alternatives_`` by ``unique_id`` (series not listed use the winner).
     leaderboard_ : pandas.DataFrame
         Every candidate's backtest weighted RMSSE, best first.
     conformal_ : ConformalQuantiles
@@ -96,12 +105,14 @@ class AutoForecaster:
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
         n_windows: int = 3,
         step: int | None = None,
+        per_series: bool = True,
     ) -> None:
         self.horizon = horizon
         self.models = models
         self.quantiles = quantiles
         self.n_windows = n_windows
         self.step = step
+        self.per_series = per_series
 
     def fit(self, history: pd.DataFrame, *, freq: str, covariates: Sequence[str] = ()) -> AutoForecaster:
         """Backtest the candidates on ``history`` (``unique_id, ds, y`` + ``covariates``) and choose."""
@@ -149,7 +160,20 @@ class AutoForecaster:
             {"candidate": [c.name for c in board], "wrmsse": [c.score for c in board]}
         )
         self.chosen_ = _robust_choice(board)
-        combined = backtest[list(self.chosen_.models)].mean(axis=1)
+        self.alternatives_ = [self.chosen_]
+        if self.per_series:
+            self.alternatives_ += [c for c in board if c.models != self.chosen_.models][:2]
+        columns = np.column_stack([backtest[list(c.models)].mean(axis=1) for c in self.alternatives_])
+        squared = (
+            pd.DataFrame((backtest["y"].to_numpy()[:, None] - columns) ** 2)
+            .groupby(backtest["unique_id"].to_numpy(), sort=False)
+            .mean()
+        )
+        best = squared.to_numpy().argmin(axis=1)
+        keep = squared.to_numpy()[np.arange(len(best)), best] >= (1 - _SWITCH_MARGIN) * squared[0].to_numpy()
+        self.series_choice_ = pd.Series(np.where(keep, 0, best), index=squared.index)
+        pick = backtest["unique_id"].map(self.series_choice_).to_numpy()
+        combined = pd.Series(columns[np.arange(len(pick)), pick], index=backtest.index)
         errors = pd.DataFrame(
             {
                 "unique_id": backtest["unique_id"],
@@ -168,7 +192,9 @@ class AutoForecaster:
         if not hasattr(self, "chosen_"):
             raise RuntimeError("AutoForecaster is not fitted: call fit() first")
         history = self.history_
-        models = self.chosen_.models
+        alternatives = getattr(self, "alternatives_", [self.chosen_])
+        used = sorted({int(k) for k in getattr(self, "series_choice_", pd.Series([0])).unique()} | {0})
+        models = list(dict.fromkeys(name for k in used for name in alternatives[k].models))
         frames = []
         stats = [name for name in models if name in STATS_MODELS]
         if stats:
@@ -196,7 +222,17 @@ class AutoForecaster:
                 on=["unique_id", "ds"],
                 how="left",
             )
-        forecast["mean"] = np.maximum(forecast[list(models)].mean(axis=1).fillna(0.0).to_numpy(), 0.0)
+        mapped = forecast["unique_id"].map(getattr(self, "series_choice_", pd.Series(dtype=int)))
+        choice = mapped.fillna(0).astype(int).to_numpy()
+        unused = np.full(len(forecast), np.nan)
+        means = np.column_stack(
+            [
+                forecast[list(alternatives[k].models)].mean(axis=1).to_numpy() if k in used else unused
+                for k in range(len(alternatives))
+            ]
+        )
+        picked = means[np.arange(len(choice)), choice]
+        forecast["mean"] = np.maximum(np.nan_to_num(picked, nan=0.0), 0.0)
         forecast = forecast[["unique_id", "ds", "mean"]]
         return self.conformal_.apply(forecast)
 
