@@ -231,3 +231,25 @@ def test_stockout_flags_unconstrain_the_history(tmp_path: Path, cli: Cli) -> Non
     missing = cli("forecast", history, "-h", "3", "-o", plain, "--in-stock", "in_stock")
     assert missing.exit_code != 0
     assert f"{history}:1:in_stock" in missing.output
+
+
+def test_backtest_scores_the_winner_by_hierarchy_level(tmp_path: Path, cli: Cli) -> None:
+    history = make_series(n_series=6, days=84).drop(columns="promo")
+    history["store"] = history["unique_id"].map(lambda uid: "north" if uid < "S03" else "south")
+    path = tmp_path / "h.csv"
+    history.to_csv(path, index=False)
+    result = cli(
+        "backtest", path, "--horizon", "7", "--windows", "2", "--model", "seasonal_naive", "--levels", "store"
+    )
+    assert result.exit_code == 0, result.output
+    lines = {
+        line.split()[1]: line
+        for line in result.output.splitlines()
+        if line.startswith("│ ") and line.split()[1] in {"total", "store", "series"}
+    }
+    assert set(lines) == {"total", "store", "series"}
+    assert lines["store"].split()[3] == "2"  # two stores
+    assert lines["series"].split()[3] == "6"
+    missing = cli("backtest", path, "--horizon", "7", "--levels", "region")
+    assert missing.exit_code != 0
+    assert f"{path}:1:region" in missing.output

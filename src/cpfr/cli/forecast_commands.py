@@ -155,8 +155,15 @@ def backtest(
     freq: Annotated[str | None, typer.Option("--freq", help="Pandas frequency (default: inferred).")] = None,
     model: Annotated[str, typer.Option("--model", help="'auto' or model names, comma separated.")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Save the metrics table.")] = None,
+    levels: Annotated[
+        str | None,
+        typer.Option(
+            "--levels",
+            help="Levels to score the winner at: attribute columns of INPUT, e.g. 'store;brand;store,brand'.",
+        ),
+    ] = None,
 ) -> None:
-    """Rolling-origin backtest: accuracy of each candidate model and combination."""
+    """Rolling-origin backtest: accuracy of each candidate model and combination (and by level)."""
     from cpfr.forecast.auto import AutoForecaster, backtest_metrics
     from cpfr.forecast.inputs import load_forecast_input
 
@@ -167,10 +174,12 @@ def backtest(
             raise InputError(f"--windows {windows}: expected at least 1")
         started = perf_counter()
         models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
+        spec = _level_spec(levels)
+        attributes = sorted({column for columns in spec.values() for column in columns} - {"unique_id"})
         with console.status("backtesting…"):
-            data = load_forecast_input(input_path, horizon=horizon, freq=freq)
+            data = load_forecast_input(input_path, horizon=horizon, freq=freq, attribute_columns=attributes)
             forecaster = AutoForecaster(horizon=horizon, models=models, n_windows=windows, step=step)
-            forecaster.fit(data.history, freq=data.freq)
+            forecaster.fit(data.history.drop(columns=attributes), freq=data.freq)
         board = forecaster.leaderboard_
         metrics = backtest_metrics(forecaster, data.history) if len(forecaster.backtest_) else None
         view = Table(
@@ -196,6 +205,8 @@ def backtest(
             "WRMSSE over all windows ranks the candidates; the other columns average each window.",
             style="dim",
         )
+        if levels is not None and len(forecaster.backtest_):
+            _print_levels(forecaster, data.history, spec)
         if output is not None:
             saved = board
             if metrics is not None:
@@ -205,6 +216,52 @@ def backtest(
     err_console.print(
         f"backtested {len(board):,} candidates in {perf_counter() - started:.1f} s", highlight=False
     )
+
+
+def _level_spec(levels: str | None) -> dict[str, list[str]]:
+    """Parse 'store;brand;store,brand' into levels: total, each group, and the series."""
+    if levels is None:
+        return {}
+    spec: dict[str, list[str]] = {"total": []}
+    for group in levels.split(";"):
+        columns = [column.strip() for column in group.split(",") if column.strip()]
+        if columns:
+            spec["/".join(columns)] = columns
+    spec["series"] = ["unique_id"]
+    return spec
+
+
+def _print_levels(forecaster: object, history: pd.DataFrame, spec: dict[str, list[str]]) -> None:
+    from cpfr.forecast.auto import AutoForecaster
+    from cpfr.forecast.metrics import score_by_level
+
+    assert isinstance(forecaster, AutoForecaster)
+    backtest = forecaster.backtest_
+    chosen = list(forecaster.chosen_.models)
+    tables = []
+    for cutoff, window in backtest.groupby("cutoff", sort=True):
+        train = history[(history["ds"] <= cutoff) & history["unique_id"].isin(window["unique_id"].unique())]
+        forecast = window[["unique_id", "ds"]].assign(mean=window[chosen].mean(axis=1).to_numpy())
+        tables.append(
+            score_by_level(train, window[["unique_id", "ds", "y"]], forecast, spec, season=forecaster.season_)
+        )
+    table = pd.concat(tables).groupby(level=0, sort=False).mean(numeric_only=True)
+    view = Table(
+        title=f"{forecaster.chosen_.name} by hierarchy level (mean over windows)", title_justify="left"
+    )
+    for column in ("level", "series", "WRMSSE", "MASE", "bias"):
+        view.add_column(column, justify="left" if column == "level" else "right")
+    for name in spec:
+        if name in table.index:
+            row = table.loc[name]
+            view.add_row(
+                name,
+                f"{row['series']:.0f}",
+                f"{row['wrmsse']:.3f}",
+                f"{row['mase']:.3f}",
+                f"{row['bias']:+.3f}",
+            )
+    console.print(view)
 
 
 def _check_output(path: Path) -> None:

@@ -8,6 +8,7 @@ nothing).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,8 +59,12 @@ def load_forecast_input(
     freq: str | None = None,
     stockout_column: str | None = None,
     in_stock_column: str | None = None,
+    attribute_columns: Sequence[str] = (),
 ) -> ForecastInput:
     """Read INPUT (and FUTURE), check them, fill gaps; raise errors naming file, row and column.
+
+    ``attribute_columns`` are series attributes (store, brand, ...): any type,
+    kept in the history for scoring by level, never used as covariates.
 
     ``stockout_column`` (true/1 where stock ran out) or ``in_stock_column``
     (0 where it ran out) marks censored sales: they are raised to estimated
@@ -70,7 +75,14 @@ def load_forecast_input(
         raise InputError(f"--horizon {horizon}: expected a whole number of periods >= 1")
     dataset = read_long(path, freq=freq, nonnegative=True)
     label = str(path)
-    exogenous = [column for column in dataset.df.columns if column not in ("unique_id", "ds", "y")]
+    absent = [column for column in attribute_columns if column not in dataset.df.columns]
+    if absent:
+        raise SchemaError(f"{label}:1:{absent[0]}: missing — expected the attribute column {absent[0]!r}")
+    exogenous = [
+        column
+        for column in dataset.df.columns
+        if column not in ("unique_id", "ds", "y") and column not in attribute_columns
+    ]
     problems = [
         Problem(label, 1, column, str(dataset.df[column].dtype), "a numeric or boolean column")
         for column in exogenous
