@@ -185,24 +185,27 @@ def backtest(
         view = Table(
             title=f"Backtest: {windows} windows of {horizon} periods ({data.freq})", title_justify="left"
         )
-        for column in ("candidate", "WRMSSE", "RMSSE", "MASE", "bias", "MAE"):
+        for column in ("candidate", "WRMSSE", "RMSSE", "MASE", "WSPL", "cover 90", "bias", "MAE"):
             view.add_column(column, justify="left" if column == "candidate" else "right")
         single = metrics.set_index("model") if metrics is not None else None
         for record in board.to_dict("records"):
             name = str(record["candidate"])
-            extra = ["", "", "", ""]
+            extra = ["", "", "", "", "", ""]
             if single is not None and name in single.index:
                 found = single.loc[name]
                 extra = [
                     f"{found['rmsse']:.3f}",
                     f"{found['mase']:.3f}",
+                    f"{found['wspl']:.3f}",
+                    f"{found['coverage_90']:.3f}",
                     f"{found['bias']:+.3f}",
                     f"{found['mae']:.3g}",
                 ]
             view.add_row(name, f"{record['wrmsse']:.4f}", *extra)
         console.print(view)
         console.print(
-            "WRMSSE over all windows ranks the candidates; the other columns average each window.",
+            "WRMSSE over all windows ranks the candidates; the other columns average each window "
+            "(quantiles of each window calibrated on the other windows' errors).",
             style="dim",
         )
         if levels is not None and len(forecaster.backtest_):

@@ -29,9 +29,10 @@ from cpfr.exceptions import InputError
 from cpfr.forecast.base import DEFAULT_QUANTILES, future_dates, season_length
 from cpfr.forecast.conformal import fit_conformal
 from cpfr.forecast.ml_models import ML_MODELS, ml_cross_validation, ml_forecast
+from cpfr.forecast.pooled import POOLED_MODELS, pooled_cross_validation, pooled_forecast
 from cpfr.forecast.stats_models import STATS_MODELS, stats_cross_validation, stats_forecast
 
-MODELS: tuple[str, ...] = (*STATS_MODELS, *ML_MODELS)
+MODELS: tuple[str, ...] = (*STATS_MODELS, *POOLED_MODELS, *ML_MODELS)
 # Beyond this many history points the data is "large": the slow local models
 # (ETS, Theta: minutes per thousand long daily series) are left out, models
 # see only the recent window, and the backtest uses at most two origins.
@@ -201,6 +202,10 @@ class AutoForecaster:
             frames.append(
                 stats_forecast(history, stats, horizon=self.horizon, freq=self.freq_, season=self.season_)
             )
+        if "pooled_seasonal" in models:
+            frames.append(
+                pooled_forecast(history, horizon=self.horizon, freq=self.freq_, season=self.season_)
+            )
         for name in (model for model in models if model in ML_MODELS):
             frames.append(
                 ml_forecast(
@@ -245,13 +250,15 @@ class AutoForecaster:
                     f"unknown model {unknown[0]!r}; expected 'auto' or some of {', '.join(MODELS)}"
                 )
             return names
+        pooled = ["pooled_seasonal"] if self.season_ > 1 else []
         if self.large_:
-            return ["seasonal_naive", "historic_average", "window_average", "tsb", "lightgbm"]
+            return ["seasonal_naive", "historic_average", "window_average", "tsb", *pooled, "lightgbm"]
         names = [
             "seasonal_naive",
             "historic_average",
             "window_average",
             "tsb",
+            *pooled,
             "lightgbm",
             "lightgbm_tweedie",
         ]
@@ -269,6 +276,17 @@ class AutoForecaster:
                 stats_cross_validation(
                     history,
                     stats,
+                    horizon=self.horizon,
+                    n_windows=self.windows_,
+                    step=step,
+                    freq=self.freq_,
+                    season=self.season_,
+                )
+            )
+        if "pooled_seasonal" in candidates:
+            frames.append(
+                pooled_cross_validation(
+                    history,
                     horizon=self.horizon,
                     n_windows=self.windows_,
                     step=step,
@@ -347,21 +365,40 @@ def _leaderboard(backtest: pd.DataFrame, candidates: Sequence[str], scales: pd.D
 def backtest_metrics(model: AutoForecaster, history: pd.DataFrame) -> pd.DataFrame:
     """Score every single model of a fitted forecaster's backtest, window by window, then average.
 
-    Returns one row per model: ``model, wrmsse, rmsse, mase, bias, mae`` (see
+    Returns one row per model: ``model, wrmsse, rmsse, mase, bias, mae, wspl, coverage_90`` (see
     :func:`cpfr.forecast.metrics.score`), each window scaled by the history before its origin.
+    The quantiles scored by ``wspl`` and ``coverage_90`` are cross-conformal: each
+    window's quantiles are calibrated on the model's errors in the *other* windows,
+    so no window is scored with quantiles learnt from itself (NaN with one window).
     """
     from cpfr.forecast.metrics import score
 
     backtest = model.backtest_
     names = [column for column in backtest.columns if column in MODELS]
+    step = backtest.groupby(["unique_id", "cutoff"], sort=False).cumcount()
+    reference = _scales(history, model.season_)["sq_scale"]
+    windows = [(cutoff, window.index) for cutoff, window in backtest.groupby("cutoff", sort=True)]
     rows = []
     for name in names:
         per_window = []
-        for cutoff, window in backtest.groupby("cutoff", sort=True):
+        errors = pd.DataFrame(
+            {"unique_id": backtest["unique_id"], "step": step, "error": backtest["y"] - backtest[name]}
+        )
+        for cutoff, rows_in in windows:
+            window = backtest.loc[rows_in]
             train = history[history["ds"] <= cutoff][["unique_id", "ds", "y"]]
             train = train[train["unique_id"].isin(window["unique_id"].unique())]
             forecast = window[["unique_id", "ds"]].assign(mean=window[name].to_numpy())
+            if len(windows) > 1:
+                others = errors.drop(index=rows_in)
+                calibrated = fit_conformal(others, model.quantiles, model.horizon, reference=reference)
+                forecast = calibrated.apply(forecast)
             per_window.append(score(train, window[["unique_id", "ds", "y"]], forecast, season=model.season_))
-        keys = ("wrmsse", "rmsse", "mase", "bias", "mae")
-        rows.append({"model": name, **{key: float(np.nanmean([w[key] for w in per_window])) for key in keys}})
+        keys = ("wrmsse", "rmsse", "mase", "bias", "mae", "wspl", "coverage_90")
+        rows.append({"model": name, **{key: _mean_of(per_window, key) for key in keys}})
     return pd.DataFrame(rows).sort_values("wrmsse").reset_index(drop=True)
+
+
+def _mean_of(scores: list[dict[str, float]], key: str) -> float:
+    values = [float(found) for found in (one.get(key) for one in scores) if found is not None]
+    return float(np.nanmean(values)) if values and not np.isnan(values).all() else float("nan")
