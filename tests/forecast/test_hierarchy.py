@@ -196,6 +196,70 @@ def test_means_equal_hierarchicalforecast(
     np.testing.assert_allclose(mine.to_numpy(), theirs.to_numpy(), atol=1e-6, rtol=0)
 
 
+@pytest.mark.filterwarnings("ignore::Warning")  # the solver library's performance hints
+@pytest.mark.parametrize("method", ["ols", "wls_struct", "wls_var", "mint_shrink"])
+def test_nonnegative_means_equal_hierarchicalforecast_qp(problem: dict, method: str) -> None:
+    """The exact non-negative MinTrace equals hierarchicalforecast's (clarabel QP) solution.
+
+    hierarchicalforecast first sets negative base forecasts to zero, so both get
+    non-negative base forecasts, several of them zero: the unconstrained
+    solution still goes negative there.
+    """
+    from hierarchicalforecast.core import HierarchicalReconciliation
+    from hierarchicalforecast.methods import MinTrace
+
+    hierarchy: Hierarchy = problem["hierarchy"]
+    base = problem["base"].assign(mean=problem["base"]["mean"].clip(lower=0.0))
+    summing = pd.DataFrame(hierarchy.summing.toarray(), columns=hierarchy.bottom_ids)
+    summing.insert(0, "unique_id", hierarchy.ids)
+    actuals = np.random.default_rng(3).uniform(0, 50, len(problem["residuals"]))
+    insample = problem["residuals"].assign(y=actuals, model=actuals - problem["residuals"]["residual"])
+    theirs = HierarchicalReconciliation(reconcilers=[MinTrace(method=method, nonnegative=True)]).reconcile(
+        Y_hat_df=base[["unique_id", "ds", "mean"]].rename(columns={"mean": "model"}),
+        Y_df=insample[["unique_id", "ds", "y", "model"]],
+        S_df=summing,
+        tags=hierarchy.tags,
+    )
+    theirs = theirs.set_index(["unique_id", "ds"])[f"model/MinTrace_method-{method}_nonnegative-True"]
+    unconstrained = reconcile(base, hierarchy, method=method, residuals=problem["residuals"])
+    assert (unconstrained["mean"] < -1e-6).any()  # the constraint binds
+    mine = reconcile(
+        base, hierarchy, method=method, residuals=problem["residuals"], nonnegative=True
+    ).set_index(["unique_id", "ds"])["mean"]
+    # clarabel's interior point stops ~1e-3 short of the bound (see the exact test below).
+    np.testing.assert_allclose(mine.to_numpy(), theirs.reindex(mine.index).to_numpy(), atol=2e-3, rtol=1e-5)
+
+
+@pytest.mark.parametrize("method", ["ols", "wls_struct", "wls_var", "mint_shrink"])
+def test_nonnegative_bottom_equals_an_exact_active_set_solution(problem: dict, method: str) -> None:
+    """Against bounded-variable least squares on the whitened problem min ||L^-1 (y - S b)||, b >= 0."""
+    import scipy.linalg
+    from scipy.optimize import lsq_linear
+
+    from cpfr.forecast.reconcile import (
+        _residual_matrix,
+        error_covariance,
+        nonnegative_bottom,
+        reconcile_bottom,
+    )
+
+    hierarchy: Hierarchy = problem["hierarchy"]
+    base = problem["base"]
+    series, (dates, codes) = hierarchy.locate(base, hierarchy.ids)
+    means = np.empty((len(hierarchy.ids), len(dates)))
+    means[series, codes] = base["mean"].to_numpy()
+    covariance = error_covariance(method, hierarchy, _residual_matrix(problem["residuals"], hierarchy))
+    unconstrained = reconcile_bottom(hierarchy, means, covariance)
+    assert (unconstrained < 0).any()
+    mine = nonnegative_bottom(hierarchy, means, covariance, unconstrained)
+    lower = scipy.linalg.cholesky(covariance.dense(), lower=True)
+    design = scipy.linalg.solve_triangular(lower, hierarchy.summing.toarray(), lower=True)
+    for column in range(means.shape[1]):
+        target = scipy.linalg.solve_triangular(lower, means[:, column], lower=True)
+        exact = lsq_linear(design, target, bounds=(0, np.inf), method="bvls", tol=1e-14).x
+        np.testing.assert_allclose(mine[:, column], exact, atol=1e-5 * np.abs(means).max())
+
+
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("nonnegative", [False, True])
 def test_every_method_is_coherent_and_quantiles_monotone(problem: dict, method, nonnegative: bool) -> None:
