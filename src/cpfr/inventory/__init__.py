@@ -1,0 +1,1 @@
+"""Inventory optimisation and replenishment: single- and multi-echelon policies, orders, simulation."""

@@ -1,0 +1,173 @@
+r"""Demand distributions for inventory policies: normal, Poisson, discrete/empirical, forecast quantiles.
+
+A policy needs a distribution's quantile (critical fractile) and its loss
+functions — the expected shortfall :math:`n(y) = E[(D - y)^+]` and the
+expected excess :math:`\bar n(y) = E[(y - D)^+]` — for the demand over a
+protection period. ``Demand`` holds one distribution and answers both;
+``over_periods`` gives the distribution of demand summed over independent
+periods (lead-time demand).
+
+Reference: Snyder & Shen (2019), *Fundamentals of Supply Chain Theory*, 2nd ed., sec. C.3 (loss functions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from cpfr.exceptions import InputError
+
+_POISSON_TAIL = 1e-12  # Poisson support is cut where the upper tail is below this
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A demand distribution: ``normal`` (mean, sd), ``poisson`` (mean), ``discrete`` (values, probabilities).
+
+    Build with :meth:`normal`, :meth:`poisson`, :meth:`discrete` or
+    :meth:`from_quantiles`; values of a discrete distribution are sorted and distinct.
+    """
+
+    kind: str
+    mean: float
+    sd: float = 0.0
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    probabilities: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @classmethod
+    def normal(cls, mean: float, sd: float) -> Demand:
+        """Build normal demand with ``mean`` and standard deviation ``sd`` (> 0)."""
+        if not sd > 0:
+            raise InputError(f"demand.sd {sd}: expected a standard deviation > 0")
+        return cls("normal", float(mean), float(sd))
+
+    @classmethod
+    def poisson(cls, mean: float) -> Demand:
+        """Poisson demand with ``mean`` (> 0)."""
+        if not mean > 0:
+            raise InputError(f"demand.mean {mean}: expected a Poisson mean > 0")
+        return cls("poisson", float(mean), float(np.sqrt(mean)))
+
+    @classmethod
+    def discrete(
+        cls, values: Sequence[float] | np.ndarray, probabilities: Sequence[float] | np.ndarray
+    ) -> Demand:
+        """Discrete (empirical) demand: ``values`` with ``probabilities`` summing to 1."""
+        value_array = np.asarray(values, dtype=float)
+        weight = np.asarray(probabilities, dtype=float)
+        if value_array.ndim != 1 or value_array.shape != weight.shape or len(value_array) == 0:
+            raise InputError(
+                "demand.values and demand.probabilities: expected two lists of the same, non-zero length"
+            )
+        if not np.isfinite(value_array).all() or (value_array < 0).any():
+            raise InputError("demand.values: expected finite, non-negative quantities")
+        if (weight < 0).any() or not abs(weight.sum() - 1.0) <= 1e-6:
+            raise InputError(
+                "demand.probabilities: expected non-negative numbers summing to 1, "
+                f"got sum {weight.sum():.6g}"
+            )
+        support, inverse = np.unique(value_array, return_inverse=True)
+        pmf = np.bincount(inverse, weights=weight / weight.sum())
+        mean = float(support @ pmf)
+        sd = float(np.sqrt(max(float(((support - mean) ** 2) @ pmf), 0.0)))
+        return cls("discrete", mean, sd, support, pmf)
+
+    @classmethod
+    def from_quantiles(cls, levels: Sequence[float], values: Sequence[float], points: int = 1000) -> Demand:
+        """Demand given by forecast quantiles: the quantile function interpolated, then discretised.
+
+        The quantile function is taken piecewise linear in normal scores
+        z = Phi^-1(level) and extended beyond the outermost levels along the
+        end segments (clipped at zero): exact for normal demand, and tails that
+        follow the spread of the outer quantiles otherwise. ``points`` equally
+        likely values represent it.
+        """
+        level = np.asarray(levels, dtype=float)
+        quantile = np.maximum.accumulate(np.asarray(values, dtype=float))  # never crossing
+        if len(level) < 2 or (np.diff(level) <= 0).any() or level[0] <= 0 or level[-1] >= 1:
+            raise InputError(
+                "quantile levels: expected at least two increasing levels strictly between 0 and 1"
+            )
+        if not np.isfinite(quantile).all():
+            raise InputError("quantile values: expected finite numbers")
+        knots = stats.norm.ppf(level)
+        grid = stats.norm.ppf((np.arange(points) + 0.5) / points)
+        inner = np.interp(grid, knots, quantile)
+        low_slope = (quantile[1] - quantile[0]) / (knots[1] - knots[0])
+        high_slope = (quantile[-1] - quantile[-2]) / (knots[-1] - knots[-2])
+        inner = np.where(grid < knots[0], quantile[0] - low_slope * (knots[0] - grid), inner)
+        inner = np.where(grid > knots[-1], quantile[-1] + high_slope * (grid - knots[-1]), inner)
+        return cls.discrete(np.maximum(inner, 0.0), np.full(points, 1.0 / points))
+
+    # -- distribution of a sum over periods ---------------------------------------------------------
+
+    def over_periods(self, periods: float) -> Demand:
+        """Demand summed over ``periods`` independent periods (discrete demand: whole periods only)."""
+        if periods <= 0:
+            raise InputError(f"periods {periods}: expected > 0")
+        if self.kind == "normal":
+            return Demand.normal(self.mean * periods, self.sd * np.sqrt(periods))
+        if self.kind == "poisson":
+            return Demand.poisson(self.mean * periods)
+        if float(periods) != int(periods):
+            raise InputError(f"a discrete demand sums over whole periods only, got {periods}")
+        values, pmf = self.values, self.probabilities
+        for _ in range(int(periods) - 1):
+            values, pmf = _convolve(values, pmf, self.values, self.probabilities)
+        return Demand.discrete(values, pmf)
+
+    # -- quantities policies need -------------------------------------------------------------------
+
+    def support(self) -> tuple[np.ndarray, np.ndarray]:
+        """Values and probabilities of a discrete or Poisson distribution (Poisson cut at a 1e-12 tail)."""
+        if self.kind == "discrete":
+            return self.values, self.probabilities
+        if self.kind == "poisson":
+            top = int(stats.poisson.isf(_POISSON_TAIL, self.mean)) + 1
+            values = np.arange(top + 1, dtype=float)
+            return values, stats.poisson.pmf(values, self.mean)
+        raise InputError("a normal demand has no discrete support")
+
+    def quantile(self, probability: float) -> float:
+        """Smallest y with P(D <= y) >= probability (the inverse distribution function)."""
+        if self.kind == "normal":
+            return float(stats.norm.ppf(probability, self.mean, self.sd))
+        if self.kind == "poisson":
+            return float(stats.poisson.ppf(probability, self.mean))
+        cumulative = np.cumsum(self.probabilities)
+        position = int(np.searchsorted(cumulative, probability - 1e-12, side="left"))
+        return float(self.values[min(position, len(self.values) - 1)])
+
+    def shortfall(self, level: float | np.ndarray) -> np.ndarray:
+        """Loss function n(y) = E[(D - y)^+] at each ``level``."""
+        y = np.asarray(level, dtype=float)
+        if self.kind == "normal":
+            z = (y - self.mean) / self.sd
+            return self.sd * (stats.norm.pdf(z) - z * stats.norm.sf(z))
+        values, pmf = self.support()
+        flat = np.atleast_1d(y)
+        return (np.maximum(values[None, :] - flat[:, None], 0.0) @ pmf).reshape(y.shape)
+
+    def excess(self, level: float | np.ndarray) -> np.ndarray:
+        """Complementary loss function n̄(y) = E[(y - D)^+] = y - E[D] + n(y)."""
+        return np.asarray(level, dtype=float) - self.mean + self.shortfall(level)
+
+    def second_shortfall(self, level: float | np.ndarray) -> np.ndarray:
+        """Second-order loss function n2(y) = E[((D - y)^+)^2] / 2 (normal demand)."""
+        if self.kind != "normal":
+            raise InputError("the second-order loss function is implemented for normal demand")
+        z = (np.asarray(level, dtype=float) - self.mean) / self.sd
+        return 0.5 * self.sd**2 * ((z**2 + 1) * stats.norm.sf(z) - z * stats.norm.pdf(z))
+
+
+def _convolve(
+    values_a: np.ndarray, pmf_a: np.ndarray, values_b: np.ndarray, pmf_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distribution of the sum of two independent discrete variables."""
+    sums = (values_a[:, None] + values_b[None, :]).ravel()
+    weights = (pmf_a[:, None] * pmf_b[None, :]).ravel()
+    support, inverse = np.unique(np.round(sums, 9), return_inverse=True)
+    return support, np.bincount(inverse, weights=weights)
