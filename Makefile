@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 
-.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale clean
+.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench-forecast: $(STAMP)
 bench-forecast-scale: $(STAMP)
 	$(BIN)/python benchmarks/forecast_scale.py
 	$(BIN)/python benchmarks/reconcile_scale.py
+
+bench-inventory: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python benchmarks/inventory_solvers.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) $(DB) $(DB).wal .pytest_cache .mypy_cache .ruff_cache

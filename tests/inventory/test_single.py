@@ -137,3 +137,36 @@ def test_wagner_whitin_example() -> None:
 def test_bad_parameters_name_the_field(call, message: str) -> None:
     with pytest.raises(InputError, match=message):
         call()
+
+
+def _markov_cost(s: int, big_s: int, h: float, p: float, k: float, demand: Demand) -> float:
+    """Long-run cost of (s,S) from the stationary distribution of the post-order inventory position."""
+    values, pmf = demand.support()
+    states = np.arange(s + 1, big_s + 1)
+    transition = np.zeros((len(states), len(states)))
+    orders = np.zeros(len(states))
+    for row, position in enumerate(states):
+        for value, weight in zip(values.astype(int), pmf, strict=True):
+            after = position - value
+            if after <= s:
+                transition[row, -1] += weight
+                orders[row] += weight
+            else:
+                transition[row, after - s - 1] += weight
+    eigen_values, eigen_vectors = np.linalg.eig(transition.T)
+    stationary = np.real(eigen_vectors[:, np.argmin(np.abs(eigen_values - 1))])
+    stationary /= stationary.sum()
+    costs = np.array([h * float(demand.excess(y)) + p * float(demand.shortfall(y)) for y in states])
+    return float(stationary @ costs + k * stationary @ orders)
+
+
+def test_s_S_is_the_brute_force_optimum_by_markov_chain() -> None:
+    demand = Demand.discrete([0, 1, 2, 3, 5, 8], [0.15, 0.25, 0.25, 0.15, 0.12, 0.08])
+    result = s_S(1.0, 9.0, 12.0, demand)
+    brute = min(
+        (_markov_cost(s, big, 1.0, 9.0, 12.0, demand), s, big)
+        for s in range(-3, 10)
+        for big in range(s + 1, 25)
+    )
+    assert (result.reorder_point, result.order_up_to) == (brute[1], brute[2])
+    assert result.expected_cost == pytest.approx(brute[0], rel=1e-9)

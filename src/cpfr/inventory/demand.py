@@ -12,15 +12,22 @@ Reference: Snyder & Shen (2019), *Fundamentals of Supply Chain Theory*, 2nd ed.,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from cpfr.exceptions import InputError
 
 _POISSON_TAIL = 1e-12  # Poisson support is cut where the upper tail is below this
+_ROOT_TWO_PI = math.sqrt(2 * math.pi)
+
+
+def _pdf(z: float | np.ndarray) -> float | np.ndarray:
+    """Return the standard normal density (without scipy.stats' per-call overhead)."""
+    return np.exp(-0.5 * np.square(z)) / _ROOT_TWO_PI
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class Demand:
         """Poisson demand with ``mean`` (> 0)."""
         if not mean > 0:
             raise InputError(f"demand.mean {mean}: expected a Poisson mean > 0")
-        return cls("poisson", float(mean), float(np.sqrt(mean)))
+        return cls("poisson", float(mean), math.sqrt(mean))
 
     @classmethod
     def discrete(
@@ -109,7 +116,7 @@ class Demand:
         if periods <= 0:
             raise InputError(f"periods {periods}: expected > 0")
         if self.kind == "normal":
-            return Demand.normal(self.mean * periods, self.sd * np.sqrt(periods))
+            return Demand.normal(self.mean * periods, self.sd * math.sqrt(periods))
         if self.kind == "poisson":
             return Demand.poisson(self.mean * periods)
         if float(periods) != int(periods):
@@ -134,9 +141,14 @@ class Demand:
     def quantile(self, probability: float) -> float:
         """Smallest y with P(D <= y) >= probability (the inverse distribution function)."""
         if self.kind == "normal":
-            return float(stats.norm.ppf(probability, self.mean, self.sd))
+            return self.mean + self.sd * float(special.ndtri(probability))
         if self.kind == "poisson":
-            return float(stats.poisson.ppf(probability, self.mean))
+            level = max(0.0, math.ceil(float(special.pdtrik(probability, self.mean))) - 1.0)
+            while special.pdtr(level, self.mean) < probability - 1e-12:
+                level += 1
+            while level > 0 and special.pdtr(level - 1, self.mean) >= probability - 1e-12:
+                level -= 1
+            return level
         cumulative = np.cumsum(self.probabilities)
         position = int(np.searchsorted(cumulative, probability - 1e-12, side="left"))
         return float(self.values[min(position, len(self.values) - 1)])
@@ -146,7 +158,13 @@ class Demand:
         y = np.asarray(level, dtype=float)
         if self.kind == "normal":
             z = (y - self.mean) / self.sd
-            return self.sd * (stats.norm.pdf(z) - z * stats.norm.sf(z))
+            return self.sd * (_pdf(z) - z * special.ndtr(-z))
+        if self.kind == "poisson":
+            # E[(D - y)^+] = lambda P(D >= k) - y P(D > k), k = floor(y)  (S&S eq. C.37, any real y)
+            below = np.floor(y)
+            at_least = np.where(below >= 1, special.pdtrc(below - 1, self.mean), 1.0)
+            above = np.where(below >= 0, special.pdtrc(below, self.mean), 1.0)
+            return self.mean * at_least - y * above
         values, pmf = self.support()
         flat = np.atleast_1d(y)
         return (np.maximum(values[None, :] - flat[:, None], 0.0) @ pmf).reshape(y.shape)
@@ -160,7 +178,7 @@ class Demand:
         if self.kind != "normal":
             raise InputError("the second-order loss function is implemented for normal demand")
         z = (np.asarray(level, dtype=float) - self.mean) / self.sd
-        return 0.5 * self.sd**2 * ((z**2 + 1) * stats.norm.sf(z) - z * stats.norm.pdf(z))
+        return 0.5 * self.sd**2 * ((z**2 + 1) * special.ndtr(-z) - z * _pdf(z))
 
 
 def _convolve(

@@ -15,8 +15,10 @@ dependency.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -27,13 +29,13 @@ from cpfr.inventory.demand import Demand
 
 def _positive(**values: float) -> None:
     for name, value in values.items():
-        if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
+        if not (isinstance(value, int | float) and 0 < value < math.inf):
             raise InputError(f"{name} {value!r}: expected a number > 0")
 
 
 def _non_negative(**values: float) -> None:
     for name, value in values.items():
-        if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
+        if not (isinstance(value, int | float) and 0 <= value < math.inf):
             raise InputError(f"{name} {value!r}: expected a number >= 0")
 
 
@@ -109,9 +111,10 @@ class EOQResult:
 
 def eoq(fixed_cost: float, holding_cost: float, demand_rate: float) -> EOQResult:
     """Economic order quantity Q* = sqrt(2 K lambda / h), cost sqrt(2 K lambda h) (S&S eq. 3.4, 3.5)."""
-    _positive(fixed_cost=fixed_cost, holding_cost=holding_cost, demand_rate=demand_rate)
-    quantity = np.sqrt(2 * fixed_cost * demand_rate / holding_cost)
-    return EOQResult(float(quantity), float(np.sqrt(2 * fixed_cost * demand_rate * holding_cost)))
+    if not (0 < fixed_cost < math.inf and 0 < holding_cost < math.inf and 0 < demand_rate < math.inf):
+        _positive(fixed_cost=fixed_cost, holding_cost=holding_cost, demand_rate=demand_rate)  # name it
+    quantity = math.sqrt(2 * fixed_cost * demand_rate / holding_cost)
+    return EOQResult(quantity, math.sqrt(2 * fixed_cost * demand_rate * holding_cost))
 
 
 def eoq_all_units_discount(
@@ -285,24 +288,48 @@ def s_S(holding_cost: float, stockout_cost: float, fixed_cost: float, demand: De
     pmf_full[values.astype(int)] = pmf
     if pmf_full[0] >= 1:
         raise InputError("s_S: demand is zero with probability 1")
-    span = len(pmf_full)
+    top = len(pmf_full) - 1
+    # G on a window of integer levels, computed once (vectorised); extended if the search leaves it.
+    cache: dict[str, Any] = {"low": 0, "values": np.zeros(0)}
 
-    def G(y: int) -> float:
-        return float(holding_cost * demand.excess(float(y)) + stockout_cost * demand.shortfall(float(y)))
+    def table(low: int, high: int) -> None:
+        levels = np.arange(low, high + 1, dtype=float)
+        cache["low"], cache["values"] = (
+            low,
+            holding_cost * demand.excess(levels) + stockout_cost * demand.shortfall(levels),
+        )
 
-    renewal: list[float] = []  # m(j): expected periods the position spends j units below S
+    table(-2 * top - 10, 4 * top + 10)
 
-    def m(j: int) -> float:
-        while len(renewal) <= j:
+    def G(y: int) -> float:  # the book's notation
+        position = y - cache["low"]
+        if position < 0 or position >= len(cache["values"]):
+            table(min(y, cache["low"]) - top, max(y, cache["low"] + len(cache["values"])) + top)
+            position = y - cache["low"]
+        return float(cache["values"][position])
+
+    # m(j): expected periods the inventory position spends j units below S (renewal function).
+    renewal = [1.0 / (1 - pmf_full[0])]
+    reversed_pmf = pmf_full[1:][::-1]
+
+    def m_upto(count: int) -> np.ndarray:
+        while len(renewal) < count:
             k = len(renewal)
-            acc = 1.0 if k == 0 else sum(pmf_full[i] * renewal[k - i] for i in range(1, min(k, span - 1) + 1))
-            renewal.append(acc / (1 - pmf_full[0]))
-        return renewal[j]
+            window = np.asarray(renewal[max(0, k - top) : k])  # m(k - i) for i = min(k, top) .. 1
+            renewal.append(
+                float(reversed_pmf[len(reversed_pmf) - len(window) :] @ window) / (1 - pmf_full[0])
+            )
+        return np.asarray(renewal[:count])
 
     def c(s: int, big_s: int) -> float:
         gap = big_s - s
-        weights = np.array([m(j) for j in range(gap)])
-        costs = np.array([G(big_s - j) for j in range(gap)])
+        weights = m_upto(gap)
+        position = big_s - cache["low"]
+        if position - gap + 1 < 0 or position >= len(cache["values"]):
+            G(big_s - gap + 1)
+            G(big_s)
+            position = big_s - cache["low"]
+        costs = cache["values"][position - gap + 1 : position + 1][::-1]  # G(S - j), j = 0 .. gap-1
         return float((fixed_cost + weights @ costs) / weights.sum())
 
     y_star = int(min(range(int(values[-1]) + 1), key=G))  # G is convex; its minimum lies in the support
@@ -343,20 +370,24 @@ def wagner_whitin(demand: Sequence[float], fixed_cost: float, holding_cost: floa
     if needs.ndim != 1 or (needs < 0).any() or not np.isfinite(needs).all():
         raise InputError("demand: expected a list of non-negative numbers")
     periods = len(needs)
-    best = np.full(periods + 1, np.inf)
-    best[0] = 0.0
-    last = np.zeros(periods + 1, dtype=int)
+    # Holding cost of covering periods start+1 .. end from an order in period start+1, from prefix sums:
+    # h * sum_t d_t (t - start) = h * (W[end] - W[start] - start * (D[end] - D[start])).
+    units = np.concatenate([[0.0], np.cumsum(needs)])
+    weighted = np.concatenate([[0.0], np.cumsum(needs * np.arange(periods))])
+    best = [0.0]
+    last = [0]
     for end in range(1, periods + 1):
-        for start in range(end):  # one order in period start+1 covers periods start+1 .. end
-            covered = needs[start:end]
-            holding = holding_cost * float(covered @ np.arange(len(covered)))
-            cost = best[start] + (fixed_cost if covered.sum() > 0 else 0.0) + holding
-            if cost < best[end] - 1e-12:
-                best[end], last[end] = cost, start
+        starts = np.arange(end)
+        covered = units[end] - units[:end]
+        holding = holding_cost * (weighted[end] - weighted[:end] - starts * covered)
+        cost = np.asarray(best) + np.where(covered > 0, fixed_cost, 0.0) + holding
+        choice = int(np.argmin(cost))
+        best.append(float(cost[choice]))
+        last.append(choice)
     orders = np.zeros(periods)
     end = periods
     while end > 0:
         start = last[end]
         orders[start] = needs[start:end].sum()
         end = start
-    return WagnerWhitinResult(tuple(float(q) for q in orders), float(best[periods]))
+    return WagnerWhitinResult(tuple(float(q) for q in orders), best[periods])
