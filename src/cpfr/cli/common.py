@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from cpfr.exceptions import CpfrError, InputError, ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console()
 err_console = Console(stderr=True)
@@ -50,3 +54,20 @@ def reported_errors() -> Iterator[None]:
 def interactive() -> bool:
     """Tell whether a person is watching (progress bars only make sense then)."""
     return sys.stderr.isatty()
+
+
+def check_output(path: Path) -> None:
+    """Refuse an output path that is neither .parquet nor .csv (before any work is done)."""
+    if path.suffix.lower() not in (".parquet", ".csv"):
+        raise InputError(f"{path}: unknown file type {path.suffix!r} — expected .parquet or .csv")
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write atomically: a reader never sees half a file, a failed run leaves no file."""
+    partial = path.with_name(f".{path.name}.partial")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(partial, index=False)
+    else:
+        frame.to_parquet(partial, index=False)
+    os.replace(partial, path)

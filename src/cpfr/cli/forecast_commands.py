@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from time import perf_counter
 from typing import Annotated
@@ -11,7 +10,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from cpfr.cli.common import console, err_console, reported_errors
+from cpfr.cli.common import check_output, console, err_console, reported_errors, write_table
 from cpfr.exceptions import InputError
 
 QUANTILES_HELP = "Quantile levels, comma separated."
@@ -69,7 +68,7 @@ def forecast(
             raise InputError("--reconcile needs the store's hierarchy: use it with --db and --level")
         if output is None:
             raise InputError("--output is required: the forecast file (.parquet or .csv)")
-        _check_output(output)
+        check_output(output)
         levels = parse_quantiles(quantiles)
         models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
         started = perf_counter()
@@ -88,7 +87,7 @@ def forecast(
             forecaster.fit(data.history, freq=data.freq, covariates=data.covariates)
             status.update(f"forecasting with {forecaster.chosen_.name}…")
             result = forecaster.predict(future=data.future)
-            _write(result, output)
+            write_table(result, output)
     notes = ""
     if forecaster.fallback_series_:
         notes += f"; {forecaster.fallback_series_:,} series too short to backtest"
@@ -119,7 +118,7 @@ def _forecast_store(
     from cpfr.forecast.store_forecast import forecast_store
 
     if output is not None:
-        _check_output(output)
+        check_output(output)
     if horizon < 1:
         raise InputError(f"--horizon {horizon}: expected a whole number of periods >= 1")
     models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
@@ -130,7 +129,7 @@ def _forecast_store(
         )
         location = store.location
     if output is not None:
-        _write(result.forecast, output)
+        write_table(result.forecast, output)
     series = result.forecast["unique_id"].nunique()
     console.print(
         f"forecast {series:,} {level} series x {horizon} days with {result.forecaster.chosen_.name} "
@@ -169,7 +168,7 @@ def backtest(
 
     with reported_errors():
         if output is not None:
-            _check_output(output)
+            check_output(output)
         if windows < 1:
             raise InputError(f"--windows {windows}: expected at least 1")
         started = perf_counter()
@@ -215,7 +214,7 @@ def backtest(
             if metrics is not None:
                 renamed = metrics.rename(columns={"model": "candidate", "wrmsse": "wrmsse_by_window"})
                 saved = board.merge(renamed, on="candidate", how="left")
-            _write(saved, output)
+            write_table(saved, output)
     err_console.print(
         f"backtested {len(board):,} candidates in {perf_counter() - started:.1f} s", highlight=False
     )
@@ -267,22 +266,6 @@ def _print_levels(forecaster: object, history: pd.DataFrame, spec: dict[str, lis
     console.print(view)
 
 
-def _check_output(path: Path) -> None:
-    if path.suffix.lower() not in (".parquet", ".csv"):
-        raise InputError(f"{path}: unknown file type {path.suffix!r} — expected .parquet or .csv")
-
-
-def _write(frame: pd.DataFrame, path: Path) -> None:
-    """Write atomically: a reader never sees half a file, a failed run leaves no file."""
-    partial = path.with_name(f".{path.name}.partial")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".csv":
-        frame.to_csv(partial, index=False)
-    else:
-        frame.to_parquet(partial, index=False)
-    os.replace(partial, path)
-
-
 def uplift(
     db: Annotated[
         str | None, typer.Option("--db", help="Store (default: $CPFR_DB, else cpfr.duckdb).")
@@ -303,7 +286,7 @@ def uplift(
 
     with reported_errors():
         if output is not None:
-            _check_output(output)
+            check_output(output)
         groups = [name.strip() for name in by.split(",") if name.strip()]
         with open_store(db) as store:
             cube = store.sales_cube([*groups, "date"]).rename(columns={"date": "ds"})
@@ -338,4 +321,4 @@ def uplift(
             )
         console.print(view)
         if output is not None:
-            _write(table, output)
+            write_table(table, output)

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cpfr.cli.common import console, err_console, reported_errors
+from cpfr.cli.common import check_output, console, err_console, reported_errors, write_table
+from cpfr.exceptions import InputError
 
 inventory_app = typer.Typer(
     help="Inventory policies: solve textbook and network instances.", no_args_is_help=True
@@ -52,3 +53,75 @@ def _shown(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def replenish(
+    sales: Annotated[Path, typer.Argument(metavar="SALES", help="History: unique_id, ds, y (long format).")],
+    state: Annotated[Path, typer.Option("--state", help="unique_id, on_hand, in_transit_1 .. in_transit_L.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Orders file (.parquet or .csv).")],
+    lead_time: Annotated[
+        int, typer.Option("--lead-time", help="Periods until an order placed now arrives (L).")
+    ],
+    review_period: Annotated[int, typer.Option("--review-period", help="Periods until the next order (R).")],
+    holding_cost: Annotated[float, typer.Option("--holding-cost", help="Per unit left at a period's end.")],
+    shortage_cost: Annotated[
+        float, typer.Option("--shortage-cost", help="Per unit short (lost or backordered).")
+    ],
+    lost_sales: Annotated[
+        bool, typer.Option("--lost-sales", help="Unmet demand is lost, not backordered.")
+    ] = False,
+    moq: Annotated[int, typer.Option("--moq", help="Minimum order quantity (0: none).")] = 0,
+    pack_size: Annotated[int, typer.Option("--pack-size", help="Orders are multiples of this.")] = 1,
+    freq: Annotated[str | None, typer.Option("--freq", help="Pandas frequency (default: inferred).")] = None,
+    paths: Annotated[int, typer.Option("--paths", help="Demand sample paths per item.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the sample paths.")] = 0,
+) -> None:
+    """Order quantities for today from probabilistic forecasts of periods 1 .. L+R (cost-optimal per item)."""
+    from cpfr.forecast.auto import AutoForecaster
+    from cpfr.forecast.inputs import load_forecast_input
+    from cpfr.inventory.replenish import check_policy, plan_orders, read_state
+
+    with reported_errors():
+        check_output(output)
+        started = perf_counter()
+        horizon = lead_time + review_period
+        check_policy(lead_time, review_period, holding_cost, shortage_cost, moq, pack_size)
+        positions = read_state(str(state), lead_time)
+        data = load_forecast_input(sales, horizon=horizon, freq=freq)
+        known = set(data.history["unique_id"].astype(str))
+        unknown = [uid for uid in positions["unique_id"] if uid not in known]
+        if unknown:
+            row = int(positions.index[positions["unique_id"] == unknown[0]][0]) + (
+                2 if state.suffix.lower() == ".csv" else 1
+            )
+            raise InputError(f"{state}:{row}:unique_id: {unknown[0]!r} has no sales history in {sales}")
+        history = data.history[data.history["unique_id"].isin(set(positions["unique_id"]))][
+            ["unique_id", "ds", "y"]
+        ]
+        with console.status("forecasting and sampling demand paths…"):
+            model = AutoForecaster(horizon=horizon).fit(history, freq=data.freq)
+            ids, sampled = model.sample_paths(model.predict(), n_paths=paths, seed=seed)
+        aligned = positions.set_index("unique_id").loc[ids]
+        transit = aligned[[f"in_transit_{k}" for k in range(1, lead_time + 1)]].to_numpy(dtype=float)
+        plan = plan_orders(
+            ids,
+            sampled,
+            aligned["on_hand"].to_numpy(dtype=float),
+            transit.reshape(len(ids), lead_time),
+            lead_time=lead_time,
+            review_period=review_period,
+            holding_cost=holding_cost,
+            shortage_cost=shortage_cost,
+            lost_sales=lost_sales,
+            moq=moq,
+            pack_size=pack_size,
+        )
+        orders = plan.orders.assign(model=model.chosen_.name)
+        write_table(orders, output)
+    err_console.print(
+        f"ordered {int(orders['order_qty'].sum()):,} units for {int((orders['order_qty'] > 0).sum()):,} of "
+        f"{len(orders):,} items ({'lost sales' if lost_sales else 'backorders'}, "
+        f"L={lead_time}, R={review_period}) "
+        f"in {perf_counter() - started:.1f} s",
+        highlight=False,
+    )

@@ -27,7 +27,7 @@ import pandas as pd
 
 from cpfr.exceptions import InputError
 from cpfr.forecast.base import DEFAULT_QUANTILES, future_dates, season_length
-from cpfr.forecast.conformal import fit_conformal
+from cpfr.forecast.conformal import fit_conformal, sample_paths, standardised_paths
 from cpfr.forecast.ml_models import ML_MODELS, ml_cross_validation, ml_forecast
 from cpfr.forecast.pooled import POOLED_MODELS, pooled_cross_validation, pooled_forecast
 from cpfr.forecast.stats_models import STATS_MODELS, stats_cross_validation, stats_forecast
@@ -93,6 +93,8 @@ class AutoForecaster:
         Series too short for the backtest (forecast, but not used to choose).
     backtest_ : pandas.DataFrame
         The rolling-origin forecasts: ``unique_id, ds, cutoff, y`` and a column per candidate model.
+    error_paths_ : numpy.ndarray
+        Standardised backtest error paths, shape (paths, horizon), for :meth:`sample_paths`.
     residuals_ : pandas.DataFrame
         ``unique_id, ds, residual`` (actual - forecast) of the chosen candidate in the backtest,
         e.g. for MinT reconciliation.
@@ -153,6 +155,7 @@ class AutoForecaster:
             self.conformal_ = fit_conformal(
                 errors, self.quantiles, self.horizon, reference=scales["sq_scale"]
             )
+            self.error_paths_ = np.zeros((0, self.horizon))
             return self
         backtest = self._backtest(history[history["unique_id"].isin(long_enough)], candidates, step)
         self.backtest_ = backtest
@@ -183,6 +186,9 @@ class AutoForecaster:
             }
         )
         self.conformal_ = fit_conformal(errors, self.quantiles, self.horizon, reference=scales["sq_scale"])
+        self.error_paths_ = standardised_paths(
+            errors.assign(window=backtest["cutoff"].to_numpy()), self.conformal_, self.horizon
+        )
         self.residuals_ = pd.DataFrame(
             {"unique_id": backtest["unique_id"], "ds": backtest["ds"], "residual": errors["error"]}
         )
@@ -240,6 +246,18 @@ class AutoForecaster:
         forecast["mean"] = np.maximum(np.nan_to_num(picked, nan=0.0), 0.0)
         forecast = forecast[["unique_id", "ds", "mean"]]
         return self.conformal_.apply(forecast)
+
+    def sample_paths(
+        self, forecast: pd.DataFrame, *, n_paths: int = 500, seed: int = 0
+    ) -> tuple[list[str], np.ndarray]:
+        """Joint sample paths of each series' forecast (from :meth:`predict`): ids and (series, paths, steps).
+
+        Whole backtest error paths are resampled, so sums over periods (lead-time
+        demand, a month's sales) get their spread from real multi-period errors.
+        """
+        if not hasattr(self, "conformal_"):
+            raise RuntimeError("AutoForecaster is not fitted: call fit() first")
+        return sample_paths(forecast, self.conformal_, self.error_paths_, n_paths=n_paths, seed=seed)
 
     def _candidates(self, history: pd.DataFrame) -> list[str]:
         if self.models != "auto":
