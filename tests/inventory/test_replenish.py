@@ -219,3 +219,57 @@ def test_bad_flags_exit_2(files: tuple[Path, Path], tmp_path: Path, cli: Cli) ->
     assert result.exit_code == 2 and "--review-period 0" in result.stderr
     result = cli(*base, "--review-period", "1", "--holding-cost", "-1", "--shortage-cost", "9")
     assert result.exit_code == 2 and "--holding-cost" in result.stderr
+
+
+def test_simulate_command_replays_a_policy(files: tuple[Path, Path], tmp_path: Path, cli: Cli) -> None:
+    sales, state = files
+    policy = tmp_path / "policy.csv"
+    pd.DataFrame({"unique_id": ["sku0", "sku1", "sku2"], "order_up_to": [10, 35, 80]}).to_csv(
+        policy, index=False
+    )
+    output = tmp_path / "metrics.csv"
+    result = cli(
+        "simulate",
+        sales,
+        "--policy",
+        policy,
+        "--lead-time",
+        "2",
+        "--holding-cost",
+        "1",
+        "--shortage-cost",
+        "9",
+        "--lost-sales",
+        "--state",
+        state,
+        "--output",
+        output,
+    )
+    assert result.exit_code == 0, result.output
+    metrics = pd.read_csv(output).set_index("unique_id")
+    assert set(metrics.columns) >= {
+        "total_cost",
+        "fill_rate",
+        "cycle_service_level",
+        "short_units",
+        "average_on_hand",
+        "turnover_periods",
+    }
+    assert (metrics["fill_rate"].between(0, 1)).all()
+    assert metrics.loc["sku2", "demand"] == pd.read_csv(sales).query("unique_id == 'sku2'")["y"].sum()
+    assert "fill_rate" in result.stdout
+    missing = tmp_path / "partial_policy.csv"
+    pd.DataFrame({"unique_id": ["sku0"], "order_up_to": [10]}).to_csv(missing, index=False)
+    bad = cli(
+        "simulate",
+        sales,
+        "--policy",
+        missing,
+        "--lead-time",
+        "2",
+        "--holding-cost",
+        "1",
+        "--shortage-cost",
+        "9",
+    )
+    assert bad.exit_code == 2 and "no policy for item 'sku1'" in bad.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -125,3 +126,106 @@ def replenish(
         f"in {perf_counter() - started:.1f} s",
         highlight=False,
     )
+
+
+def simulate_command(
+    demand_path: Annotated[Path, typer.Argument(metavar="DEMAND", help="Demand trace: unique_id, ds, y.")],
+    policy: Annotated[
+        Path, typer.Option("--policy", help="unique_id, order_up_to [, reorder_point]: base-stock or (s,S).")
+    ],
+    lead_time: Annotated[int, typer.Option("--lead-time", help="Periods from order to arrival (L).")],
+    holding_cost: Annotated[float, typer.Option("--holding-cost", help="Per unit left at a period's end.")],
+    shortage_cost: Annotated[
+        float, typer.Option("--shortage-cost", help="Per unit lost (or per unit-period owed).")
+    ],
+    review_period: Annotated[int, typer.Option("--review-period", help="Periods between orders (R).")] = 1,
+    lost_sales: Annotated[
+        bool, typer.Option("--lost-sales", help="Unmet demand is lost, not backordered.")
+    ] = False,
+    state: Annotated[
+        Path | None,
+        typer.Option("--state", help="Start: unique_id, on_hand, in_transit_1..L (default: at level)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Per-item metrics (.parquet/.csv).")
+    ] = None,
+) -> None:
+    """Replay a base-stock or (s,S) policy on a demand trace: cost, fill rate, service, stock, turnover."""
+    from cpfr.data.datasets import read_long
+    from cpfr.inventory.replenish import check_policy, read_state
+    from cpfr.inventory.simulate import order_up_to, reorder_point, simulate
+
+    with reported_errors():
+        if output is not None:
+            check_output(output)
+        check_policy(lead_time, review_period, holding_cost, shortage_cost, 0, 1)
+        started = perf_counter()
+        trace = read_long(demand_path, nonnegative=True).df
+        wide = trace.pivot_table(index="unique_id", columns="ds", values="y", fill_value=0.0).sort_index(
+            axis=1
+        )
+        levels = _read_policy(policy, list(wide.index.astype(str)))
+        ids = list(wide.index.astype(str))
+        top = levels["order_up_to"].to_numpy(dtype=float)
+        rule = (
+            reorder_point(top, levels["reorder_point"].to_numpy(dtype=float))
+            if "reorder_point" in levels
+            else order_up_to(top)
+        )
+        if state is not None:
+            start = read_state(str(state), lead_time).set_index("unique_id").reindex(ids)
+            if start["on_hand"].isna().any():
+                missing = start.index[start["on_hand"].isna()][0]
+                raise InputError(f"{state}: no row for item {missing!r} of {demand_path}")
+            on_hand = start["on_hand"].to_numpy(dtype=float)
+            pipeline = start[[f"in_transit_{k}" for k in range(1, lead_time + 1)]].to_numpy(dtype=float)
+        else:
+            on_hand, pipeline = top.copy(), np.zeros((len(ids), lead_time))
+        result = simulate(
+            wide.to_numpy(dtype=float),
+            rule,
+            lead_time=lead_time,
+            review_period=review_period,
+            holding_cost=holding_cost,
+            shortage_cost=shortage_cost,
+            lost_sales=lost_sales,
+            on_hand=on_hand,
+            pipeline=pipeline,
+            ids=ids,
+        )
+        if output is not None:
+            write_table(result.per_item, output)
+    table = Table(title=f"{len(ids):,} items x {wide.shape[1]:,} periods", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.summary.items():
+        table.add_row(key, f"{value:,.0f}" if key in ("items", "periods") else f"{value:,.4f}")
+    console.print(table)
+    err_console.print(f"simulated in {perf_counter() - started:.1f} s", highlight=False)
+
+
+def _read_policy(path: Path, ids: list[str]) -> Any:
+    """Read POLICY (unique_id, order_up_to [, reorder_point]) aligned to ``ids``; name what is missing."""
+    import pandas as pd
+
+    frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
+    for column in ("unique_id", "order_up_to"):
+        if column not in frame.columns:
+            raise InputError(
+                f"{path}:1:{column}: missing — POLICY needs unique_id, order_up_to [, reorder_point]"
+            )
+    frame["unique_id"] = frame["unique_id"].astype(str)
+    for column in [name for name in ("order_up_to", "reorder_point") if name in frame.columns]:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = np.flatnonzero(values.isna().to_numpy())
+        if len(bad):
+            row = int(bad[0]) + (2 if path.suffix.lower() == ".csv" else 1)
+            raise InputError(
+                f"{path}:{row}:{column}: value {frame[column].iloc[bad[0]]!r} — expected a number"
+            )
+        frame[column] = values
+    aligned = frame.drop_duplicates("unique_id").set_index("unique_id").reindex(ids)
+    if aligned["order_up_to"].isna().any():
+        missing = aligned.index[aligned["order_up_to"].isna()][0]
+        raise InputError(f"{path}: no policy for item {missing!r}")
+    return aligned

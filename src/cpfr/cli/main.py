@@ -7,7 +7,7 @@ import typer
 from cpfr.cli.data_commands import db_app, export, ingest
 from cpfr.cli.demo_commands import demo_app, summary
 from cpfr.cli.forecast_commands import backtest, forecast, uplift
-from cpfr.cli.inventory_commands import inventory_app, replenish
+from cpfr.cli.inventory_commands import inventory_app, replenish, simulate_command
 
 app = typer.Typer(
     name="cpfr",
@@ -25,6 +25,7 @@ app.command("forecast")(forecast)
 app.command("backtest")(backtest)
 app.command("uplift")(uplift)
 app.command("replenish")(replenish)
+app.command("simulate")(simulate_command)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_app, name="inventory")
