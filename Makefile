@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 
-.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory clean
+.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench-forecast-scale: $(STAMP)
 bench-inventory: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/inventory_solvers.py
+
+bench-replenishment: $(STAMP)
+	$(BIN)/python benchmarks/replenishment.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) $(DB) $(DB).wal .pytest_cache .mypy_cache .ruff_cache
