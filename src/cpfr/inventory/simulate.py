@@ -1,12 +1,14 @@
 """Replay a replenishment policy against a demand trace: periodic review, lost sales or backorders.
 
-Timing (the same as :mod:`cpfr.inventory.replenish`): at the start of each
-period the shipment due arrives, then — in a review period — the policy sees
-the on-hand stock and the pipeline and orders; an order placed at the start of
-period t arrives at the start of period t + L (L = 0: at once). Demand of the
-period is served from stock; what cannot be served is lost or backordered. At
-the end of the period, stock on hand costs ``holding_cost`` per unit, each
-unit lost (or each unit on backorder) ``shortage_cost``.
+Timing (the same as ``cpfr replenish``'s STATE): in a review period, the
+policy decides before period t begins, seeing the stock left at the end of
+period t-1 and the pipeline, whose slot k arrives at the start of period
+t+k-1 ("future period k"); its order arrives at the start of period t+L
+(future period L+1; L = 0: at once). Then the period's shipment arrives and
+its demand is served from stock; what cannot be served is lost or
+backordered. At the end of the period, stock on hand costs
+``holding_cost`` per unit, each unit lost (or each unit on backorder)
+``shortage_cost``.
 
 All items are simulated at once (arrays over items, a loop over periods), so
 a static policy over thousands of items and years of days takes seconds.
@@ -24,7 +26,7 @@ import pandas as pd
 
 from cpfr.exceptions import InputError
 
-# policy(period, on_hand, pipeline) -> order quantities; pipeline[:, k] arrives k + 1 periods later.
+# policy(period, on_hand, pipeline) -> order quantities; pipeline[:, k] arrives at the start of period + k.
 OrderRule = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -56,8 +58,9 @@ def simulate(
 ) -> SimulationResult:
     """Simulate ``order_rule`` on ``demand`` (items x periods); see the module for the timing.
 
-    ``pipeline`` (items x L) holds what is already ordered: column k arrives at the
-    start of period k + 1, like STATE's ``in_transit_{k+1}``.
+    ``on_hand`` is the stock before the first period; ``pipeline`` (items x L) what is
+    already ordered: column k arrives at the start of period k (0-based), like
+    STATE's ``in_transit_{k+1}``.
     """
     demand = np.asarray(demand, dtype=float)
     if demand.ndim != 2 or (demand < 0).any() or not np.isfinite(demand).all():
@@ -66,7 +69,7 @@ def simulate(
         raise InputError("lead_time >= 0 and review_period >= 1 expected")
     items, periods = demand.shape
     stock = np.zeros(items) if on_hand is None else np.asarray(on_hand, dtype=float).copy()
-    coming = np.zeros((items, max(lead_time, 1)))
+    coming = np.zeros((items, lead_time + 1))  # slot k arrives at the start of period + k
     if pipeline is not None and lead_time:
         coming[:, :lead_time] = np.asarray(pipeline, dtype=float)[:, :lead_time]
     holding = np.broadcast_to(np.asarray(holding_cost, dtype=float), (items,))
@@ -78,10 +81,6 @@ def simulate(
     cycles = 0
     cycle_short = np.zeros(items, dtype=bool)
     for period in range(periods):
-        if lead_time:
-            stock += coming[:, 0]
-            coming = np.roll(coming, -1, axis=1)
-            coming[:, -1] = 0.0
         if period % review_period == 0:
             if period:
                 stockout_cycles += cycle_short
@@ -91,10 +90,10 @@ def simulate(
                 np.asarray(order_rule(period, stock.copy(), coming[:, :lead_time].copy()), float), 0
             )
             ordered += quantity
-            if lead_time:
-                coming[:, lead_time - 1] += quantity
-            else:
-                stock += quantity
+            coming[:, lead_time] += quantity
+        stock += coming[:, 0]
+        coming = np.roll(coming, -1, axis=1)
+        coming[:, -1] = 0.0
         need = demand[:, period]
         if lost_sales:
             served = np.minimum(np.maximum(stock, 0.0), need)
