@@ -96,3 +96,18 @@ def cli() -> Callable[..., Result]:
         return runner.invoke(app, [str(arg) for arg in args], catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def small_demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The small demo scenario (40 SKUs, 30 stores, 18 months) in a DuckDB store (tests add forecast runs only)."""
+    from cpfr.data.demo import DemoConfig, generate_scenario, write_scenario
+
+    folder = tmp_path_factory.mktemp("demo")
+    paths = write_scenario(generate_scenario(DemoConfig.small()), folder)
+    store = open_store(folder / "demo.duckdb")
+    for path in paths:
+        if path.parent == folder:
+            ingest_file(store, path, path.stem)
+    yield store
+    store.close()

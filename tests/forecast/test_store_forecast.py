@@ -7,40 +7,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cpfr.data.demo import DemoConfig, generate_scenario, write_scenario
-from cpfr.data.ingest import ingest_file
-from cpfr.data.store import Store, open_store
+from cpfr.data.store import Store
 from cpfr.exceptions import InputError
 from cpfr.forecast.store_forecast import forecast_store, store_history
 
 
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    folder = tmp_path_factory.mktemp("demo")
-    paths = write_scenario(generate_scenario(DemoConfig.small()), folder)
-    store = open_store(folder / "demo.duckdb")
-    for path in paths:
-        if path.parent == folder:
-            ingest_file(store, path, path.stem)
-    return store
-
-
-def test_history_levels_sum_to_the_same_units(demo_store: Store) -> None:
-    by_store, censored = store_history(demo_store, "sku/store")
-    by_sku, _ = store_history(demo_store, "sku")
+def test_history_levels_sum_to_the_same_units(small_demo_store: Store) -> None:
+    by_store, censored = store_history(small_demo_store, "sku/store")
+    by_sku, _ = store_history(small_demo_store, "sku")
     assert censored > 0
     assert by_store["y"].sum() == pytest.approx(by_sku["y"].sum())
     # Every series runs to the last sales day, one row per day.
     last = by_store["ds"].max()
     assert (by_store.groupby("unique_id")["ds"].max() == last).all()
     assert not by_store.duplicated(["unique_id", "ds"]).any()
-    recorded = demo_store.sales_cube([])["units"].item()
+    recorded = small_demo_store.sales_cube([])["units"].item()
     assert by_store["y"].sum() > recorded  # stockout days raised to estimated demand
 
 
-def test_reconciled_store_forecasts_are_coherent(demo_store: Store) -> None:
+def test_reconciled_store_forecasts_are_coherent(small_demo_store: Store) -> None:
     result = forecast_store(
-        demo_store,
+        small_demo_store,
         level="sku",
         horizon=7,
         models=["seasonal_naive", "window_average"],
@@ -48,7 +35,7 @@ def test_reconciled_store_forecasts_are_coherent(demo_store: Store) -> None:
     )
     assert result.reconciliation in ("mint_shrink", "wls_struct")
     assert result.aggregates is not None
-    products = demo_store.read_table("products").set_index("sku_id")
+    products = small_demo_store.read_table("products").set_index("sku_id")
     bottom = result.forecast.assign(partner=result.forecast["sku_id"].map(products["partner_id"]))
     totals = bottom.groupby("ds")["mean"].sum().to_numpy()
     total_node = result.aggregates[result.aggregates["unique_id"] == "total"]["mean"].to_numpy()
@@ -57,13 +44,13 @@ def test_reconciled_store_forecasts_are_coherent(demo_store: Store) -> None:
     xiaomi_node = result.aggregates[result.aggregates["unique_id"] == "partner_id=XIAOMI"]["mean"].to_numpy()
     np.testing.assert_allclose(xiaomi, xiaomi_node, rtol=1e-6)
     assert (result.forecast["mean"] >= 0).all()
-    runs = demo_store.read_table("forecast_runs").set_index("run_id")
+    runs = small_demo_store.read_table("forecast_runs").set_index("run_id")
     assert runs.loc[result.run_id, "series"] == result.forecast["unique_id"].nunique()
 
 
-def test_unknown_level_is_refused(demo_store: Store) -> None:
+def test_unknown_level_is_refused(small_demo_store: Store) -> None:
     with pytest.raises(InputError, match="--level 'city'"):
-        store_history(demo_store, "city")
+        store_history(small_demo_store, "city")
 
 
 def test_reconcile_needs_the_store(tmp_path: Path) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from time import perf_counter
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -13,6 +14,9 @@ from rich.table import Table
 
 from cpfr.cli.common import check_output, console, err_console, reported_errors, write_table
 from cpfr.exceptions import InputError
+
+if TYPE_CHECKING:
+    from cpfr.inventory.store_plan import NetworkCosts
 
 inventory_app = typer.Typer(
     help="Inventory policies: solve textbook and network instances.", no_args_is_help=True
@@ -57,74 +61,198 @@ def _shown(value: Any) -> str:
 
 
 def replenish(
-    sales: Annotated[Path, typer.Argument(metavar="SALES", help="History: unique_id, ds, y (long format).")],
-    state: Annotated[Path, typer.Option("--state", help="unique_id, on_hand, in_transit_1 .. in_transit_L.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Orders file (.parquet or .csv).")],
+    sales: Annotated[
+        Path | None, typer.Argument(metavar="SALES", help="History: unique_id, ds, y (long format).")
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="unique_id, on_hand, in_transit_1 .. in_transit_L.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Orders file (.parquet or .csv).")
+    ] = None,
     lead_time: Annotated[
-        int, typer.Option("--lead-time", help="Periods until an order placed now arrives (L).")
-    ],
-    review_period: Annotated[int, typer.Option("--review-period", help="Periods until the next order (R).")],
-    holding_cost: Annotated[float, typer.Option("--holding-cost", help="Per unit left at a period's end.")],
+        int | None, typer.Option("--lead-time", help="Periods until an order placed now arrives (L).")
+    ] = None,
+    review_period: Annotated[
+        int | None, typer.Option("--review-period", help="Periods until the next order (R; --db: 1 day).")
+    ] = None,
+    holding_cost: Annotated[
+        float | None, typer.Option("--holding-cost", help="Per unit left at a period's end.")
+    ] = None,
     shortage_cost: Annotated[
-        float, typer.Option("--shortage-cost", help="Per unit short (lost or backordered).")
-    ],
+        float | None, typer.Option("--shortage-cost", help="Per unit short (lost or backordered).")
+    ] = None,
     lost_sales: Annotated[
         bool, typer.Option("--lost-sales", help="Unmet demand is lost, not backordered.")
     ] = False,
     moq: Annotated[int, typer.Option("--moq", help="Minimum order quantity (0: none).")] = 0,
     pack_size: Annotated[int, typer.Option("--pack-size", help="Orders are multiples of this.")] = 1,
     freq: Annotated[str | None, typer.Option("--freq", help="Pandas frequency (default: inferred).")] = None,
-    paths: Annotated[int, typer.Option("--paths", help="Demand sample paths per item.")] = 1000,
+    paths: Annotated[
+        int | None, typer.Option("--paths", help="Demand sample paths per item (default 1000; --db: 300).")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the sample paths.")] = 0,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Plan the store's whole network today instead of SALES and STATE."),
+    ] = None,
+    location_lead_time: Annotated[
+        int, typer.Option("--location-lead-time", help="With --db: days from a warehouse to its stores.")
+    ] = 1,
+    location_holding_rate: Annotated[
+        float,
+        typer.Option("--location-holding-rate", help="With --db: store holding cost per yuan per year."),
+    ] = 0.30,
+    shortage_rate: Annotated[
+        float, typer.Option("--shortage-rate", help="With --db: a lost sale costs this share of list price.")
+    ] = 0.30,
+    partner: Annotated[str | None, typer.Option("--partner", help="With --db: one partner's SKUs.")] = None,
+    model: Annotated[
+        str, typer.Option("--model", help="With --db: 'auto' or model names, comma separated.")
+    ] = "auto",
 ) -> None:
-    """Order quantities for today from probabilistic forecasts of periods 1 .. L+R (cost-optimal per item)."""
+    """Order quantities for today from probabilistic forecasts of periods 1 .. L+R (cost-optimal per item).
+
+    With --db instead of SALES and STATE: today's purchase orders to the RDCs and transfers to the
+    FDCs, stores and online zones of the store's network (echelon base-stock levels per SKU).
+    """
+    with reported_errors():
+        if output is None:
+            raise InputError("--output is required: the orders file (.parquet or .csv)")
+        check_output(output)
+        if db is not None or sales is None:
+            if sales is not None or db is None:
+                raise InputError("give either SALES with --state (one level) or --db (the store's network)")
+            from cpfr.inventory.store_plan import NetworkCosts
+
+            _replenish_network(
+                db,
+                output,
+                NetworkCosts(review_period or 1, location_lead_time, location_holding_rate, shortage_rate),
+                paths=paths or 300,
+                seed=seed,
+                partner=partner,
+                model=model,
+            )
+            return
+        missing = [
+            flag
+            for flag, value in (
+                ("--state", state),
+                ("--lead-time", lead_time),
+                ("--review-period", review_period),
+                ("--holding-cost", holding_cost),
+                ("--shortage-cost", shortage_cost),
+            )
+            if value is None
+        ]
+        if missing:
+            raise InputError(
+                f"{', '.join(missing)} required with SALES (or use --db for the store's network)"
+            )
+        assert state is not None and lead_time is not None and review_period is not None
+        assert holding_cost is not None and shortage_cost is not None
+        _replenish_file(
+            sales,
+            state,
+            output,
+            (lead_time, review_period, holding_cost, shortage_cost, moq, pack_size),
+            lost_sales=lost_sales,
+            freq=freq,
+            paths=paths or 1000,
+            seed=seed,
+        )
+
+
+def _replenish_file(
+    sales: Path,
+    state: Path,
+    output: Path,
+    policy: tuple[int, int, float, float, int, int],
+    *,
+    lost_sales: bool,
+    freq: str | None,
+    paths: int,
+    seed: int,
+) -> None:
     from cpfr.forecast.auto import AutoForecaster
     from cpfr.forecast.inputs import load_forecast_input
     from cpfr.inventory.replenish import check_policy, plan_orders, read_state
 
-    with reported_errors():
-        check_output(output)
-        started = perf_counter()
-        horizon = lead_time + review_period
-        check_policy(lead_time, review_period, holding_cost, shortage_cost, moq, pack_size)
-        positions = read_state(str(state), lead_time)
-        data = load_forecast_input(sales, horizon=horizon, freq=freq)
-        known = set(data.history["unique_id"].astype(str))
-        unknown = [uid for uid in positions["unique_id"] if uid not in known]
-        if unknown:
-            row = int(positions.index[positions["unique_id"] == unknown[0]][0]) + (
-                2 if state.suffix.lower() == ".csv" else 1
-            )
-            raise InputError(f"{state}:{row}:unique_id: {unknown[0]!r} has no sales history in {sales}")
-        history = data.history[data.history["unique_id"].isin(set(positions["unique_id"]))][
-            ["unique_id", "ds", "y"]
-        ]
-        with console.status("forecasting and sampling demand paths…"):
-            model = AutoForecaster(horizon=horizon).fit(history, freq=data.freq)
-            ids, sampled = model.sample_paths(model.predict(), n_paths=paths, seed=seed)
-        aligned = positions.set_index("unique_id").loc[ids]
-        transit = aligned[[f"in_transit_{k}" for k in range(1, lead_time + 1)]].to_numpy(dtype=float)
-        plan = plan_orders(
-            ids,
-            sampled,
-            aligned["on_hand"].to_numpy(dtype=float),
-            transit.reshape(len(ids), lead_time),
-            lead_time=lead_time,
-            review_period=review_period,
-            holding_cost=holding_cost,
-            shortage_cost=shortage_cost,
-            lost_sales=lost_sales,
-            moq=moq,
-            pack_size=pack_size,
+    lead_time, review_period, holding_cost, shortage_cost, moq, pack_size = policy
+    started = perf_counter()
+    horizon = lead_time + review_period
+    check_policy(*policy)
+    positions = read_state(str(state), lead_time)
+    data = load_forecast_input(sales, horizon=horizon, freq=freq)
+    known = set(data.history["unique_id"].astype(str))
+    unknown = [uid for uid in positions["unique_id"] if uid not in known]
+    if unknown:
+        row = int(positions.index[positions["unique_id"] == unknown[0]][0]) + (
+            2 if state.suffix.lower() == ".csv" else 1
         )
-        orders = plan.orders.assign(model=model.chosen_.name)
-        write_table(orders, output)
+        raise InputError(f"{state}:{row}:unique_id: {unknown[0]!r} has no sales history in {sales}")
+    history = data.history[data.history["unique_id"].isin(set(positions["unique_id"]))][
+        ["unique_id", "ds", "y"]
+    ]
+    with console.status("forecasting and sampling demand paths…"):
+        model = AutoForecaster(horizon=horizon).fit(history, freq=data.freq)
+        ids, sampled = model.sample_paths(model.predict(), n_paths=paths, seed=seed)
+    aligned = positions.set_index("unique_id").loc[ids]
+    transit = aligned[[f"in_transit_{k}" for k in range(1, lead_time + 1)]].to_numpy(dtype=float)
+    plan = plan_orders(
+        ids,
+        sampled,
+        aligned["on_hand"].to_numpy(dtype=float),
+        transit.reshape(len(ids), lead_time),
+        lead_time=lead_time,
+        review_period=review_period,
+        holding_cost=holding_cost,
+        shortage_cost=shortage_cost,
+        lost_sales=lost_sales,
+        moq=moq,
+        pack_size=pack_size,
+    )
+    orders = plan.orders.assign(model=model.chosen_.name)
+    write_table(orders, output)
     err_console.print(
         f"ordered {int(orders['order_qty'].sum()):,} units for {int((orders['order_qty'] > 0).sum()):,} of "
         f"{len(orders):,} items ({'lost sales' if lost_sales else 'backorders'}, "
         f"L={lead_time}, R={review_period}) "
         f"in {perf_counter() - started:.1f} s",
         highlight=False,
+    )
+
+
+def _replenish_network(
+    db: str, output: Path, costs: NetworkCosts, *, paths: int, seed: int, partner: str | None, model: str
+) -> None:
+    from cpfr.data.store import open_store
+    from cpfr.inventory.store_plan import plan_network
+
+    started = perf_counter()
+    models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
+    with open_store(db) as store, console.status("forecasting every SKU x location and planning orders…"):
+        plan = plan_network(store, costs, n_paths=paths, seed=seed, partner_id=partner, models=models)
+    write_table(plan.orders, output)
+    orders = plan.orders
+    summary = orders.groupby(["kind", "stage"])["quantity"].agg(["count", "sum"])
+    table = Table(title=f"orders for {plan.as_of + dt.timedelta(days=1)}", title_justify="left")
+    for column in ("kind", "stage", "orders", "units"):
+        table.add_column(column, justify="left" if column in ("kind", "stage") else "right")
+    for kind, stage, count, units in summary.reset_index().itertuples(index=False):
+        table.add_row(str(kind), str(stage), f"{int(count):,}", f"{int(units):,}")
+    console.print(table)
+    stock_note = (
+        f"{plan.units_cut:,} units cut to warehouse stock"
+        if plan.warehouse_stock_known
+        else "no warehouse stock in the store: warehouses start empty, nothing rationed"
+    )
+    err_console.print(
+        f"planned {len(orders):,} orders for {plan.skus:,} SKUs x {plan.locations:,} locations "
+        f"with {plan.model} ({stock_note}) in {perf_counter() - started:.1f} s → {output}",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -45,13 +45,15 @@ def plan_orders(
     *,
     lead_time: int,
     review_period: int,
-    holding_cost: float,
-    shortage_cost: float,
+    holding_cost: float | np.ndarray,
+    shortage_cost: float | np.ndarray,
     lost_sales: bool = False,
     moq: int = 0,
     pack_size: int = 1,
 ) -> OrderPlan:
     """Choose each item's order quantity from demand sample paths of shape (items, paths, L+R).
+
+    ``holding_cost`` and ``shortage_cost`` are one number for all items or one per item.
 
     Returns ``unique_id, order_qty`` and the quantities used: ``inventory_position``,
     ``lead_demand_mean`` (periods 1..L), ``protection_demand_mean`` and its
@@ -59,7 +61,9 @@ def plan_orders(
     ``expected_shortage`` (units lost or backordered in L+1..L+R), ``expected_fill_rate``
     and ``expected_cost`` of those periods.
     """
-    _check(paths, on_hand, in_transit, lead_time, review_period, holding_cost, shortage_cost, moq, pack_size)
+    holding = np.broadcast_to(np.asarray(holding_cost, dtype=float), (len(ids),))
+    shortage_price = np.broadcast_to(np.asarray(shortage_cost, dtype=float), (len(ids),))
+    _check(paths, on_hand, in_transit, lead_time, review_period, holding, shortage_price, moq, pack_size)
     rows = []
     for item, uid in enumerate(ids):
         demand = paths[item]
@@ -67,7 +71,7 @@ def plan_orders(
         start = _stock_at_arrival(float(on_hand[item]), arriving, demand[:, :lead_time], lost_sales)
         protect = demand[:, lead_time : lead_time + review_period]
         quantity, cost, shortage = _best_quantity(
-            start, protect, holding_cost, shortage_cost, lost_sales, moq, pack_size
+            start, protect, float(holding[item]), float(shortage_price[item]), lost_sales, moq, pack_size
         )
         total = protect.sum(axis=1)
         rows.append(
@@ -187,12 +191,13 @@ def _check(
     in_transit: np.ndarray,
     lead_time: int,
     review_period: int,
-    holding_cost: float,
-    shortage_cost: float,
+    holding_cost: np.ndarray,
+    shortage_cost: np.ndarray,
     moq: int,
     pack_size: int,
 ) -> None:
-    check_policy(lead_time, review_period, holding_cost, shortage_cost, moq, pack_size)
+    lowest = (float(holding_cost.min()), float(shortage_cost.min())) if len(holding_cost) else (1.0, 1.0)
+    check_policy(lead_time, review_period, *lowest, moq, pack_size)
     if paths.ndim != 3 or paths.shape[2] < lead_time + review_period:
         raise InputError("demand paths must cover periods 1 .. lead time + review period")
     if in_transit.shape != (paths.shape[0], lead_time) or on_hand.shape != (paths.shape[0],):
