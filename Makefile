@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 
-.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment clean
+.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench-inventory: $(STAMP)
 
 bench-replenishment: $(STAMP)
 	$(BIN)/python benchmarks/replenishment.py
+
+bench-attainment: $(STAMP)
+	$(BIN)/python benchmarks/attainment_calibration.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) $(DB) $(DB).wal .pytest_cache .mypy_cache .ruff_cache

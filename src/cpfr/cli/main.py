@@ -8,6 +8,7 @@ from cpfr.cli.data_commands import db_app, export, ingest
 from cpfr.cli.demo_commands import demo_app, summary
 from cpfr.cli.forecast_commands import backtest, forecast, uplift
 from cpfr.cli.inventory_commands import inventory_app, replenish, simulate_command
+from cpfr.cli.target_commands import targets_app
 
 app = typer.Typer(
     name="cpfr",
@@ -29,6 +30,7 @@ app.command("simulate")(simulate_command)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(targets_app, name="targets")
 
 
 if __name__ == "__main__":

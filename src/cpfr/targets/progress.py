@@ -2,8 +2,9 @@
 
 The straight-line pace used here (actual / target compared with the share
 of the period elapsed) is only a first reading: the event calendar makes
-sales far from linear (Double 11 alone can be a tenth of a year), which the
-target decomposition of a later release accounts for.
+sales far from linear (Double 11 alone can be a tenth of a year), which
+:func:`cpfr.targets.tracking.track_target` accounts for on the decomposed
+target.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from cpfr.data.store import Store
+from cpfr.targets.scope import scope_from_row
 
 
 @dataclass(frozen=True)
@@ -45,18 +47,12 @@ def target_progress(store: Store, as_of: dt.date | None = None) -> TargetProgres
     if as_of is None:
         last = store.sales_cube(["date"]).get("date")
         as_of = pd.Timestamp(last.max()).date() if last is not None and len(last) else dt.date.today()
+    categories = store.read_table("categories")
     rows = []
     for target in targets.to_dict("records"):
-        start = pd.Timestamp(target["period_start"]).date()
-        end = pd.Timestamp(target["period_end"]).date()
-        counted_end = min(end, as_of)
-        actual = 0.0
-        if counted_end >= start:
-            cube = store.sales_cube(
-                _scope_dimensions(target), partner_id=target["partner_id"], start=start, end=counted_end
-            )
-            cube = _filter_scope(cube, target)
-            actual = float(cube["gmv_yuan" if target["metric"] == "gmv_yuan" else "units"].sum())
+        scope = scope_from_row(target, categories)
+        start, end = scope.period_start, scope.period_end
+        actual = float(scope.cube(store, [], end=as_of)["value"].iloc[0])
         days = (end - start).days + 1
         elapsed_days = min(max((as_of - start).days + 1, 0), days)
         attainment = actual / target["value"] if target["value"] else float("nan")
@@ -84,29 +80,10 @@ def target_progress(store: Store, as_of: dt.date | None = None) -> TargetProgres
     return TargetProgress(as_of, pd.DataFrame(rows))
 
 
-def _scope_dimensions(target: dict[Hashable, Any]) -> list[str]:
-    dims = []
-    if _given(target.get("category_id")):
-        dims += ["category_l1", "category_id"]
-    if _given(target.get("channel_kind")):
-        dims.append("channel_kind")
-    return dims
-
-
-def _filter_scope(cube: pd.DataFrame, target: dict[Hashable, Any]) -> pd.DataFrame:
-    category = target.get("category_id")
-    if _given(category):
-        cube = cube[(cube["category_l1"] == category) | (cube["category_id"] == category)]
-    channel_kind = target.get("channel_kind")
-    if _given(channel_kind):
-        cube = cube[cube["channel_kind"] == channel_kind]
-    return cube
-
-
 def _scope_label(target: dict[Hashable, Any]) -> str:
     parts = [str(value) for value in (target.get("category_id"), target.get("channel_kind")) if _given(value)]
     return " / ".join(parts) if parts else "all"
 
 
 def _given(value: object) -> bool:
-    return value is not None and not pd.isna(value) and str(value) != ""  # type: ignore[call-overload]
+    return isinstance(value, str) and value != ""

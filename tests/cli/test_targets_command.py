@@ -1,0 +1,57 @@
+"""`cpfr targets`: decompose, track, attainment (JSON keys) and rankings from the store; clear errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import Result
+
+from cpfr.data.store import Store
+
+Cli = Callable[..., Result]
+
+
+def test_decompose_writes_cells_that_sum_to_the_target(
+    small_demo_store: Store, tmp_path: Path, cli: Cli
+) -> None:
+    output = tmp_path / "plan.parquet"
+    db = ["--db", small_demo_store.location]
+    result = cli("targets", "decompose", "T-MIDEA-GMV-2025", "--by", "channel_id", "-o", str(output), *db)
+    assert result.exit_code == 0, result.output
+    cells = pd.read_parquet(output)
+    target = small_demo_store.read_table("targets").set_index("target_id").loc["T-MIDEA-GMV-2025", "value"]
+    assert int(cells["target"].sum()) == round(target)
+    pinned = cli("targets", "decompose", "T-MIDEA-GMV-2025", "--override", "month=2025-11:1e8", *db)
+    assert pinned.exit_code == 0 and "2025-11" in pinned.output and "¥100m" in pinned.output
+    bad = cli("targets", "decompose", "T-MIDEA-GMV-2025", "--override", "month=2025-11", *db)
+    assert bad.exit_code == 2 and "--override" in bad.output
+
+
+def test_track_and_attainment(small_demo_store: Store, cli: Cli) -> None:
+    db = ["--db", small_demo_store.location]
+    track = cli("targets", "track", "T-LENOVO-GMV-2025", "--by", "city_tier", *db)
+    assert track.exit_code == 0, track.output
+    assert "required run rate" in track.output and "gap to date by city_tier" in track.output
+    result = cli("targets", "attainment", "T-LENOVO-GMV-2025", "--json", *db)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) >= {"probability", "expected_total", "quantiles", "uplift_needed", "target", "actual"}
+    assert 0 <= payload["probability"] <= 1 and set(payload["uplift_needed"]) == {"p0.5", "p0.8"}
+    unknown = cli("targets", "track", "T-NOPE", *db)
+    assert unknown.exit_code == 2 and "T-NOPE" in unknown.output
+
+
+def test_rankings(small_demo_store: Store, tmp_path: Path, cli: Cli) -> None:
+    db = ["--db", small_demo_store.location]
+    output = tmp_path / "bands.csv"
+    result = cli("targets", "rankings", "--event", "D11-2024", "--bands", "1000,3000", "-o", str(output), *db)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(output)
+    assert set(table["band"]) <= {"<1000", "1000-3000", ">=3000"} and (table["rank_gmv"] >= 1).all()
+    period = cli("targets", "rankings", "--start", "2025-06-01", "--end", "2025-06-18", "--all-channels", *db)
+    assert period.exit_code == 0 and "price bands" in period.output
+    neither = cli("targets", "rankings", *db)
+    assert neither.exit_code == 2 and "--event" in neither.output
