@@ -28,6 +28,7 @@ from cpfr.data.demo.agreements import AGREEMENT_END, AGREEMENT_START, build_agre
 from cpfr.data.demo.catalog import PARTNERS, Catalog, build_catalog
 from cpfr.data.demo.demand import DemandModel, build_demand_model, draw_demand, draw_parameters
 from cpfr.data.demo.events import build_events, build_promotions
+from cpfr.data.demo.partner_plans import build_partner_forecasts, partner_forecast_window
 from cpfr.data.demo.stock import policy_parameters, purchase_orders, simulate_stock
 
 TABLE_ORDER: tuple[str, ...] = (
@@ -44,6 +45,7 @@ TABLE_ORDER: tuple[str, ...] = (
     "inventory",
     "orders",
     "promotions",
+    "partner_forecasts",
 )
 
 
@@ -190,6 +192,16 @@ def generate_scenario(config: DemoConfig | None = None, *, seed: int | None = No
         ),
         "promotions": promotions,
     }
+    # The brands' forecasts draw from their own generator, so adding them left every other table as it was.
+    partner_forecasts, injections, partner_bias = build_partner_forecasts(
+        np.random.default_rng([config.seed, 1]),
+        catalog.products,
+        catalog.locations,
+        _mean_window(catalog, model, *partner_forecast_window(config.history_end)),
+        config.history_end,
+        events,
+    )
+    tables["partner_forecasts"] = partner_forecasts
     true_demand = _true_demand(catalog, model, demand, first, history_days)
     truth = {
         **parameters,
@@ -199,6 +211,8 @@ def generate_scenario(config: DemoConfig | None = None, *, seed: int | None = No
         "stock_policy": policy_parameters(),
         "ambition_factors": alliance.ambition_factors,
         "target_expected": alliance.expected,
+        "partner_forecast_bias": partner_bias,
+        "partner_forecast_injections": injections,
     }
     return DemoScenario(tables=tables, true_demand=true_demand, truth=truth, config=config)
 
@@ -268,6 +282,26 @@ def _inventory(
             "on_hand": stock.on_hand[day, series].astype(np.int64),
             "in_transit": stock.in_transit[day, series].astype(np.int64),
             "stockout": stock.stockout[day, series],
+        }
+    )
+
+
+def _mean_window(
+    catalog: Catalog, model: DemandModel, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """Return the true expected demand per selling (SKU, location) and day in ``[start, end)``."""
+    rows = np.flatnonzero(
+        (model.days >= np.datetime64(start.date())) & (model.days < np.datetime64(end.date()))
+    )
+    selling = (rows[:, None] >= model.first_day[None, :]) & (rows[:, None] <= model.last_day[None, :])
+    day, series = np.nonzero(selling)
+    codes = _codes(catalog)
+    return pd.DataFrame(
+        {
+            "date": pd.to_datetime(model.days[rows[day]]),
+            "sku_id": _categorical(model.series_sku[series], codes["sku"]),
+            "location_id": _categorical(model.series_location[series], codes["location"]),
+            "demand_mean": model.mean[rows[day], series],
         }
     )
 
