@@ -1,0 +1,11 @@
+"""Offline HTML reports: headline cards, text, inline SVG charts and tables in one file."""
+
+from cpfr.web.report import Chart, Section, format_value, render_report, write_report
+
+__all__ = [
+    "Chart",
+    "Section",
+    "format_value",
+    "render_report",
+    "write_report",
+]
