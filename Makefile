@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
+PLAN_DIR ?= plan
 
-.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment clean
+.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/cpfr demo run --db $(DB) --out $(DEMO_DIR)
+	$(BIN)/cpfr plan --db $(DB) --out $(PLAN_DIR)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -45,5 +47,8 @@ bench-replenishment: $(STAMP)
 bench-attainment: $(STAMP)
 	$(BIN)/python benchmarks/attainment_calibration.py
 
+bench-exceptions: $(STAMP)
+	$(BIN)/python benchmarks/exception_detection.py
+
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) $(DB) $(DB).wal .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) $(PLAN_DIR) $(DB) $(DB).wal .pytest_cache .mypy_cache .ruff_cache

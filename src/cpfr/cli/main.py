@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from cpfr.cli.collab_commands import collab_app, report_app
 from cpfr.cli.data_commands import db_app, export, ingest
 from cpfr.cli.demo_commands import demo_app, summary
 from cpfr.cli.forecast_commands import backtest, forecast, uplift
 from cpfr.cli.inventory_commands import inventory_app, replenish, simulate_command
+from cpfr.cli.plan_command import plan
 from cpfr.cli.target_commands import targets_app
 
 app = typer.Typer(
@@ -27,10 +29,13 @@ app.command("backtest")(backtest)
 app.command("uplift")(uplift)
 app.command("replenish")(replenish)
 app.command("simulate")(simulate_command)
+app.command("plan")(plan)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(targets_app, name="targets")
+app.add_typer(collab_app, name="collab")
+app.add_typer(report_app, name="report")
 
 
 if __name__ == "__main__":

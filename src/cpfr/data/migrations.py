@@ -69,6 +69,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "ingest audit log; products.is_c2m", _tables_added_in(3), add_columns=_columns_added_in(3)),
     Migration(4, "forecast runs and probabilistic forecasts", _tables_added_in(4)),
+    Migration(5, "consensus overrides: the audit trail of the CPFR consensus", _tables_added_in(5)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -605,6 +605,29 @@ INGEST_LOG = Table(
     added_in=3,
 )
 
+CONSENSUS_OVERRIDES = Table(
+    "consensus_overrides",
+    "A planner's change to a consensus forecast: the audit trail of who changed what, when and why.",
+    (
+        Column("override_id", "text", "override code", key=True, required=True),
+        _partner(required=True, doc="the partner whose forecast it is"),
+        Column("sku_id", "text", "SKU", required=True, references=Reference("products", "sku_id")),
+        Column(
+            "channel_id", "text", "channel", required=True, references=Reference("channels", "channel_id")
+        ),
+        Column("ds", "date", "first day (Monday) of the week", required=True),
+        Column("old_units", "float", "consensus units before the change", minimum=0, maximum=MAX_UNITS),
+        Column("new_units", "float", "consensus units after it", required=True, minimum=0, maximum=MAX_UNITS),
+        Column("who", "text", "who changed it", required=True),
+        Column("why", "text", "the reason given", required=True),
+        Column("changed_at", "text", "UTC timestamp, ISO 8601", required=True),
+    ),
+    kind="fact",
+    added_in=5,
+    partner_from=("sku_id", "products", "sku_id"),
+    date_column="ds",
+)
+
 # Tables in dependency order: a table only references tables before it
 # (or itself), so loading in this order never trips a reference check.
 TABLES: tuple[Table, ...] = (
@@ -625,11 +648,12 @@ TABLES: tuple[Table, ...] = (
     INGEST_LOG,
     FORECAST_RUNS,
     FORECASTS,
+    CONSENSUS_OVERRIDES,
 )
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 USER_TABLES: tuple[str, ...] = tuple(table.name for table in TABLES if table.name != "ingest_log")
 # Tables cpfr computes and writes itself (through the same validated ingest).
-DERIVED_TABLES: tuple[str, ...] = ("forecast_runs", "forecasts")
+DERIVED_TABLES: tuple[str, ...] = ("forecast_runs", "forecasts", "consensus_overrides")
 
 
 def table(name: str) -> Table:

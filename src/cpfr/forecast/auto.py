@@ -28,7 +28,7 @@ import pandas as pd
 from cpfr.exceptions import InputError
 from cpfr.forecast.base import DEFAULT_QUANTILES, future_dates, season_length
 from cpfr.forecast.conformal import fit_conformal, sample_paths, standardised_paths
-from cpfr.forecast.ml_models import ML_MODELS, ml_cross_validation, ml_forecast
+from cpfr.forecast.ml_models import ML_MODELS, ml_cross_validation, ml_forecast, ml_min_history
 from cpfr.forecast.pooled import POOLED_MODELS, pooled_cross_validation, pooled_forecast
 from cpfr.forecast.stats_models import STATS_MODELS, stats_cross_validation, stats_forecast
 
@@ -280,6 +280,10 @@ class AutoForecaster:
             "lightgbm",
             "lightgbm_tweedie",
         ]
+        longest = int(history.groupby("unique_id").size().max())
+        if longest - self.horizon * self.windows_ <= ml_min_history(self.season_, self.horizon):
+            # Too short for the lags: the earliest backtest window would train on nothing.
+            names = [name for name in names if name not in ML_MODELS]
         if len(history) <= _SLOW_LIMIT:
             names.insert(3, "theta")
             if self.season_ <= 24:  # statsforecast's ETS has no seasonal form beyond 24

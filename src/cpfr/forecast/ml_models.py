@@ -15,7 +15,9 @@ Januschowski et al. (2022), "Forecasting with trees", IJF 38(4) (the M5 winners'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import warnings
+from collections.abc import Iterator, Sequence
 
 import lightgbm as lgb
 import numpy as np
@@ -32,6 +34,11 @@ def _lags(season: int, horizon: int) -> list[int]:
     if season >= 12:
         base |= {season // 4, season // 2}
     return sorted(lag for lag in base if lag >= 1)
+
+
+def ml_min_history(season: int, horizon: int) -> int:
+    """Return the periods of history a series needs before the global model has a row to learn from."""
+    return max(_lags(season, horizon)) + 8
 
 
 def _date_features(freq: str) -> list[str]:
@@ -94,9 +101,10 @@ def ml_forecast(
     """
     frame = _prepare(history, covariates)
     engine = _engine(name, freq, season, horizon, len(frame))
-    engine.fit(frame, static_features=[])
     x_future = _prepare_future(future, covariates)
-    return _finish(engine.predict(h=horizon, X_df=x_future), name)
+    with _quiet():
+        engine.fit(frame, static_features=[])
+        return _finish(engine.predict(h=horizon, X_df=x_future), name)
 
 
 def ml_cross_validation(
@@ -113,10 +121,20 @@ def ml_cross_validation(
     """Rolling-origin forecasts of the LightGBM variant ``name``: ``unique_id, ds, cutoff, y, <name>``."""
     frame = _prepare(history, covariates)
     engine = _engine(name, freq, season, horizon, len(frame))
-    result = engine.cross_validation(
-        frame, n_windows=n_windows, h=horizon, step_size=step, static_features=[], refit=True
-    )
+    with _quiet():
+        result = engine.cross_validation(
+            frame, n_windows=n_windows, h=horizon, step_size=step, static_features=[], refit=True
+        )
     return _finish(result, name).reset_index(drop=True)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence mlforecast's notes on series shorter than the longest lag: expected, and handled."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The following series were dropped", category=UserWarning)
+        warnings.filterwarnings("ignore", message="Found null values in lag", category=UserWarning)
+        yield
 
 
 def _finish(result: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -82,7 +82,8 @@ def fill_rate_base_stock(demand_per_period: Demand, lead_time: int, fill_rate: f
     protection = demand_per_period.over_periods(lead_time + 1)
     allowed = (1 - fill_rate) * demand_per_period.mean
     if protection.kind == "normal":
-        low, high = protection.mean - 10 * protection.sd, protection.mean + 10 * protection.sd
+        # The level can sit below the mean by up to the shortfall allowed (nearly certain demand).
+        low, high = protection.mean - 10 * protection.sd - allowed, protection.mean + 10 * protection.sd
         return float(
             optimize.brentq(lambda s: float(protection.shortfall(s)) - allowed, low, high, xtol=1e-10)
         )

@@ -1,0 +1,1 @@
+"""The CPFR cycle with each partner: arrangement, partner forecasts, exceptions, consensus, KPIs."""

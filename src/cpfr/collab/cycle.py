@@ -1,0 +1,191 @@
+"""One pass of the whole CPFR cycle over a store: what ``cpfr plan`` runs.
+
+Forecasts (the platform's weekly SKU x channel view) -> target tracking and
+attainment for every target running on the last sales day -> exceptions and
+consensus with every partner -> the order forecast from the consensus and
+today's network orders (purchase orders to RDCs, transfers to FDCs and
+stores) -> KPIs. Each step is the library function a user could call alone;
+this module only runs them in order, shares the one platform forecast
+between them, and times them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cpfr.collab.arrangement import arrangements
+from cpfr.collab.compare import WEEKLY_MODELS, PlatformForecast, platform_forecast
+from cpfr.collab.consensus import consensus_forecast, order_forecast
+from cpfr.collab.exceptions import find_exceptions
+from cpfr.collab.kpis import partner_kpis
+from cpfr.data.store import Store
+from cpfr.exceptions import InputError
+from cpfr.inventory.store_plan import NetworkCosts, latest_stock, plan_network
+from cpfr.targets.attainment import target_attainment
+from cpfr.targets.decompose import decompose_target
+from cpfr.targets.tracking import track_target
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """Everything one cycle produced (tables are what ``cpfr plan`` writes as Parquet).
+
+    Attributes
+    ----------
+    as_of : datetime.date
+        The last day of sales.
+    platform : PlatformForecast
+    targets : pandas.DataFrame
+        One row per running target: tracking summary and attainment.
+    gaps : pandas.DataFrame
+        ``target_id, dimension, member, target_to_date, actual, gap``.
+    finals : dict of str to numpy.ndarray
+        Sampled final totals per target.
+    exceptions, consensus, order_forecast, kpis : pandas.DataFrame
+        All partners stacked (``partner_id`` column).
+    network_orders : pandas.DataFrame or None
+        Today's network orders (None when skipped).
+    seconds : dict of str to float
+        Time per step.
+    notes : list of str
+        What could not be done and why.
+    """
+
+    as_of: dt.date
+    platform: PlatformForecast
+    targets: pd.DataFrame
+    gaps: pd.DataFrame
+    finals: dict[str, np.ndarray]
+    exceptions: pd.DataFrame
+    consensus: pd.DataFrame
+    order_forecast: pd.DataFrame
+    kpis: pd.DataFrame
+    network_orders: pd.DataFrame | None
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def run_cycle(
+    store: Store,
+    *,
+    weeks: int = 8,
+    models: str | list[str] | tuple[str, ...] = WEEKLY_MODELS,
+    network: bool = True,
+    network_models: str | list[str] = "auto",
+    progress: Callable[[str], None] | None = None,
+) -> CycleResult:
+    """Run forecasts, targets, exceptions, consensus, orders and KPIs over ``store`` (module docstring)."""
+    say = progress or (lambda message: None)
+    seconds: dict[str, float] = {}
+    notes: list[str] = []
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[step] = now - clock
+        clock = now
+
+    say("forecasting every SKU x channel")
+    platform = platform_forecast(store, weeks=weeks, models=models)
+    lap("forecast")
+    say("tracking targets and their attainment probability")
+    targets, gaps, finals = _targets(store, platform.as_of, notes)
+    lap("targets")
+    say("exceptions and consensus with every partner")
+    found, agreed, planned, kpis = [], [], [], []
+    for partner_id, arrangement in sorted(arrangements(store).items()):
+        found.append(find_exceptions(store, arrangement, platform))
+        table = consensus_forecast(store, arrangement, platform).assign(partner_id=partner_id)
+        agreed.append(table)
+        stock = latest_stock(store, pd.Timestamp(platform.as_of), partner_id=partner_id)
+        planned.append(order_forecast(table, stock).assign(partner_id=partner_id))
+    lap("collaboration")
+    network_orders = None
+    if network:
+        say("planning today's network orders")
+        network_orders = plan_network(store, NetworkCosts(), models=network_models, n_paths=200).orders
+        lap("network orders")
+    say("KPIs")
+    for partner_id in sorted(arrangements(store)):
+        kpis.append(partner_kpis(store, partner_id, platform))
+    lap("kpis")
+    return CycleResult(
+        as_of=platform.as_of,
+        platform=platform,
+        targets=targets,
+        gaps=gaps,
+        finals=finals,
+        exceptions=_stack(found),
+        consensus=_stack(agreed),
+        order_forecast=_stack(planned),
+        kpis=_stack(kpis),
+        network_orders=network_orders,
+        seconds=seconds,
+        notes=notes,
+    )
+
+
+def _targets(
+    store: Store, as_of: dt.date, notes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    """Track and forecast every target whose period holds ``as_of``."""
+    running = store.read_table("targets")
+    starts, ends = (
+        pd.to_datetime(running["period_start"]).dt.date,
+        pd.to_datetime(running["period_end"]).dt.date,
+    )
+    running = running[(starts <= as_of) & (ends >= as_of)]
+    rows, gaps, finals = [], [], {}
+    for target_id in running["target_id"]:
+        tracking = track_target(store, decompose_target(store, target_id, as_of=as_of), as_of=as_of)
+        row: dict[str, object] = {
+            "target_id": target_id,
+            "partner_id": tracking.plan.scope.partner_id,
+            "metric": tracking.plan.scope.metric,
+            "description": tracking.plan.scope.description,
+            **tracking.summary,
+        }
+        try:
+            chance = target_attainment(store, target_id, as_of=as_of)
+        except InputError as error:
+            notes.append(f"{target_id}: no attainment probability — {error}")
+        else:
+            finals[target_id] = chance.totals
+            row.update(
+                probability=chance.probability,
+                expected_total=chance.expected_total,
+                final_q10=chance.quantiles[0.1],
+                final_q90=chance.quantiles[0.9],
+                uplift_for_50=chance.uplift_needed[0.5],
+                uplift_for_80=chance.uplift_needed[0.8],
+            )
+        rows.append(row)
+        for dimension in ("category_id", "channel_id", "city_tier", "month"):
+            gap = tracking.gap_by(dimension).rename(columns={dimension: "member"})
+            gaps.append(
+                gap.assign(target_id=target_id, dimension=dimension, member=gap["member"].astype(str))
+            )
+    gap_columns = [
+        "target_id",
+        "dimension",
+        "member",
+        "target",
+        "target_to_date",
+        "actual",
+        "gap",
+        "share_of_gap",
+    ]
+    gap_table = pd.concat(gaps, ignore_index=True)[gap_columns] if gaps else pd.DataFrame(columns=gap_columns)
+    return pd.DataFrame(rows), gap_table, finals
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [frame for frame in frames if not frame.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,274 @@
+"""Exceptions between the platform's and a partner's plans, ranked by value (VICS CPFR tasks 5 and 8).
+
+Reason codes:
+
+- ``DISCREPANCY`` — the two forecasts of a SKU, channel and week differ by more
+  than chance: the log ratio, after removing the partner's measured bias, is
+  beyond ``z_score`` standard errors — either its level over the weeks,
+  against both sides' measured errors, or that week's departure from the
+  level, against the spread of such departures (tracking signals in the
+  spirit of Trigg 1964, "Monitoring a forecasting system", *Operational
+  Research Quarterly* 15(3)); and the difference is material: above the
+  relative, unit and value thresholds of the arrangement.
+- ``PROMOTION_MISMATCH`` — the same, in a week holding a promotion for that
+  SKU and channel, with the partner below the platform (the brand's plan
+  misses the promotion) — or above it in a week without one.
+- ``ACCURACY_DROP`` — the partner's error over its last 4 scored weeks exceeds
+  its long-run error by more than ``accuracy_drop``.
+- ``STOCKOUT_RISK`` / ``OVERSTOCK_RISK`` — the SKU's stock anywhere in the
+  network covers fewer than ``cover_low_weeks`` or more than
+  ``cover_high_weeks`` weeks of the forecast.
+
+Each exception carries the value at stake in yuan (units x list price) and
+the list is ranked by it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cpfr.collab.arrangement import Arrangement
+from cpfr.collab.compare import (
+    KEYS,
+    MIN_ERROR_SD,
+    PlatformForecast,
+    error_scale,
+    partner_accuracy,
+    weekly_actuals,
+)
+from cpfr.data.store import Store
+
+COLUMNS = [
+    "rank",
+    "partner_id",
+    "reason",
+    "sku_id",
+    "channel_id",
+    "ds",
+    "platform_units",
+    "partner_units",
+    "difference",
+    "z_score",
+    "value_yuan",
+    "detail",
+]
+RECENT_WEEKS = 4
+_DTYPES = {
+    "reason": object,
+    "sku_id": object,
+    "channel_id": object,
+    "ds": object,
+    "platform_units": float,
+    "partner_units": float,
+    "difference": float,
+    "z_score": float,
+    "value_yuan": float,
+    "detail": object,
+}
+
+
+def find_exceptions(store: Store, arrangement: Arrangement, platform: PlatformForecast) -> pd.DataFrame:
+    """Return the partner's exceptions (:data:`COLUMNS`), highest value at stake first."""
+    partner_id = arrangement.partner_id
+    submitted = store.read_table("partner_forecasts", partner_id=partner_id)
+    submitted["ds"] = pd.to_datetime(submitted["ds"])
+    actuals = weekly_actuals(store, partner_id=partner_id, end=platform.as_of)
+    accuracy = partner_accuracy(submitted, actuals)
+    price = store.read_table("products").set_index("sku_id")["list_price"].astype(float)
+    future = submitted[submitted["ds"] > pd.Timestamp(platform.as_of)]
+    frames = [
+        _discrepancies(store, future, platform, accuracy, arrangement, price),
+        _accuracy_drops(submitted, actuals, arrangement, price),
+        _cover_risks(store, platform, arrangement, price),
+    ]
+    typed = [frame.astype(_DTYPES) for frame in frames if not frame.empty]  # alike, so concat keeps them
+    found = pd.concat(typed or [pd.DataFrame(columns=COLUMNS).astype(_DTYPES)])
+    found = found.assign(partner_id=partner_id).sort_values("value_yuan", ascending=False, kind="stable")
+    found["rank"] = np.arange(1, len(found) + 1)
+    return found[COLUMNS].reset_index(drop=True)
+
+
+def _discrepancies(
+    store: Store,
+    future: pd.DataFrame,
+    platform: PlatformForecast,
+    accuracy: pd.DataFrame,
+    arrangement: Arrangement,
+    price: pd.Series,
+) -> pd.DataFrame:
+    thresholds = arrangement.thresholds
+    both = future.merge(platform.weekly, on=[*KEYS, "ds"], how="inner")
+    both = both.merge(accuracy, on=KEYS, how="left").merge(platform.accuracy, on=KEYS, how="left")
+    if both.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    pooled_partner = float(accuracy["partner_sd"].median()) if len(accuracy) else 0.3
+    pooled_bias = float(accuracy["partner_bias"].median()) if len(accuracy) else 0.0
+    pooled_platform = float(platform.accuracy["platform_sd"].median()) if len(platform.accuracy) else 0.3
+    partner_sd = error_scale(both["partner_sd"], pooled_partner)
+    platform_sd = error_scale(both["platform_sd"], pooled_platform)
+    bias = both["partner_bias"].fillna(pooled_bias)
+    floor = 0.5  # half a unit keeps the log ratio finite for a zero forecast
+    log_ratio = np.log(np.maximum(both["units"], floor) / np.maximum(both["platform"], floor)) - bias
+    z_score = _z_scores(both, log_ratio, pd.Series(np.sqrt(partner_sd**2 + platform_sd**2), index=both.index))
+    difference = both["units"] - both["platform"]
+    value = difference.abs() * both["sku_id"].map(price).fillna(0.0)
+    larger = np.maximum(both["units"], both["platform"])
+    flagged = (
+        (z_score.abs() >= thresholds.z_score)
+        & (difference.abs() >= thresholds.relative * larger)
+        & (difference.abs() >= thresholds.absolute_units)
+        & (value >= thresholds.value_yuan)
+    )
+    promoted = _promotion_weeks(store, both)
+    mismatch = (promoted & (difference < 0)) | (~promoted & (difference > 0) & _event_shaped(both))
+    reason = np.where(mismatch, "PROMOTION_MISMATCH", "DISCREPANCY")
+    detail = [
+        f"partner {partner:,.0f} vs platform {plat:,.0f} units ({partner / max(plat, floor) - 1:+.0%}); "
+        f"platform 80% band {low:,.0f}-{high:,.0f}" + ("; promotion week" if promo else "")
+        for partner, plat, low, high, promo in zip(
+            both["units"],
+            both["platform"],
+            both["platform_low"],
+            both["platform_high"],
+            promoted,
+            strict=True,
+        )
+    ]
+    table = pd.DataFrame(
+        {
+            "reason": reason,
+            "sku_id": both["sku_id"],
+            "channel_id": both["channel_id"],
+            "ds": both["ds"].dt.date,
+            "platform_units": both["platform"].round(1),
+            "partner_units": both["units"].round(1),
+            "difference": difference.round(1),
+            "z_score": z_score.round(2),
+            "value_yuan": value.round(0),
+            "detail": detail,
+        }
+    )
+    return table[flagged.to_numpy()]
+
+
+def _z_scores(rows: pd.DataFrame, log_ratio: pd.Series, level_sd: pd.Series) -> pd.Series:
+    """Return the larger of two tracking signals of the partner / platform log ratio, sign kept.
+
+    Most of either side's error is a level that persists from week to week, so the ratio is
+    split into its median over the SKU and channel's weeks (the level disagreement, scaled
+    by both sides' measured error) and each week's departure from it (scaled by the
+    robust spread of such departures over all rows): a one-week discrepancy stands out
+    against week-to-week noise long before it would against the level errors.
+    """
+    level = log_ratio.groupby([rows["sku_id"], rows["channel_id"]]).transform("median")
+    weeks = log_ratio.groupby([rows["sku_id"], rows["channel_id"]]).transform("size")
+    departure = (log_ratio - level).where(weeks >= 3, 0.0)
+    spread = 1.4826 * float(np.median(np.abs(departure[weeks >= 3]))) if (weeks >= 3).any() else np.nan
+    level_z = level / level_sd
+    week_z = departure / max(spread, MIN_ERROR_SD) if np.isfinite(spread) else departure * 0.0
+    return week_z.where(week_z.abs() > level_z.abs(), level_z)
+
+
+def _promotion_weeks(store: Store, rows: pd.DataFrame) -> np.ndarray:
+    """Tell which rows' weeks hold a promotion of their SKU (promotions) or a platform-wide one (events)."""
+    weeks = rows["ds"]
+    held = np.zeros(len(rows), dtype=bool)
+    events = store.read_table("events")
+    events = events[
+        (events["kind"] == "promotion") & events["category_id"].isna() & events["partner_id"].isna()
+    ]
+    for start, end in zip(
+        pd.to_datetime(events["start_date"]), pd.to_datetime(events["end_date"]), strict=True
+    ):
+        held |= ((weeks <= end) & (weeks + pd.Timedelta(days=6) >= start)).to_numpy()
+    promotions = store.read_table("promotions")
+    if not promotions.empty:
+        for row in promotions.to_dict("records"):
+            start, end = pd.Timestamp(row["start_date"]), pd.Timestamp(row["end_date"])
+            same = (rows["sku_id"] == row["sku_id"]).to_numpy()
+            if isinstance(row.get("channel_id"), str):
+                same &= (rows["channel_id"] == row["channel_id"]).to_numpy()
+            held |= same & ((weeks <= end) & (weeks + pd.Timedelta(days=6) >= start)).to_numpy()
+    return held
+
+
+def _event_shaped(rows: pd.DataFrame) -> np.ndarray:
+    """Tell which partner forecasts spike above the partner's own median for the SKU and channel."""
+    median = rows.groupby(KEYS)["units"].transform("median")
+    return (rows["units"] > 1.8 * median).to_numpy()
+
+
+def _accuracy_drops(
+    submitted: pd.DataFrame, actuals: pd.DataFrame, arrangement: Arrangement, price: pd.Series
+) -> pd.DataFrame:
+    past = submitted.merge(actuals, on=[*KEYS, "ds"], how="inner")
+    if past.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    past = past.assign(miss=(past["units"] - past["actual"]).abs())
+    recent_start = past["ds"].max() - pd.Timedelta(weeks=RECENT_WEEKS - 1)
+    by_sku = past.groupby("sku_id")
+    long_run = by_sku["miss"].sum() / by_sku["actual"].sum()
+    recent = past[past["ds"] >= recent_start].groupby("sku_id")
+    recent_wape = recent["miss"].sum() / recent["actual"].sum()
+    recent_miss = recent["miss"].sum()
+    table = pd.DataFrame({"long_run": long_run, "recent": recent_wape, "miss": recent_miss}).dropna()
+    table = table[
+        (table["recent"] > (1 + arrangement.thresholds.accuracy_drop) * table["long_run"])
+        & (table["recent"] > 0.2)
+    ]
+    value = table["miss"] * price.reindex(table.index).fillna(0.0)
+    return pd.DataFrame(
+        {
+            "reason": "ACCURACY_DROP",
+            "sku_id": table.index,
+            "channel_id": None,
+            "ds": recent_start.date(),
+            "platform_units": np.nan,
+            "partner_units": np.nan,
+            "difference": table["miss"].round(1).to_numpy(),
+            "z_score": np.nan,
+            "value_yuan": value.round(0).to_numpy(),
+            "detail": [
+                f"partner WAPE {recent:.0%} over the last {RECENT_WEEKS} weeks vs {long:.0%} before"
+                for recent, long in zip(table["recent"], table["long_run"], strict=True)
+            ],
+        }
+    )
+
+
+def _cover_risks(
+    store: Store, platform: PlatformForecast, arrangement: Arrangement, price: pd.Series
+) -> pd.DataFrame:
+    from cpfr.inventory.store_plan import latest_stock
+
+    stock = latest_stock(store, pd.Timestamp(platform.as_of), partner_id=arrangement.partner_id)
+    units = (stock["on_hand"] + stock["in_transit"]).groupby(stock["sku_id"]).sum()
+    owned = store.read_table("products", partner_id=arrangement.partner_id)["sku_id"]
+    weekly_all = platform.weekly[platform.weekly["sku_id"].isin(owned)]
+    first_weeks = weekly_all[weekly_all["ds"] < weekly_all["ds"].min() + pd.Timedelta(weeks=4)]
+    weekly = first_weeks.groupby("sku_id")["platform"].sum() / 4
+    cover = units.reindex(weekly.index).fillna(0.0) / weekly.replace(0.0, np.nan)
+    thresholds = arrangement.thresholds
+    low = cover[cover < thresholds.cover_low_weeks]
+    high = cover[cover > thresholds.cover_high_weeks]
+    rows = []
+    for reason, chosen, excess in (("STOCKOUT_RISK", low, -1.0), ("OVERSTOCK_RISK", high, 1.0)):
+        for sku, weeks in chosen.items():
+            bound = thresholds.cover_low_weeks if excess < 0 else thresholds.cover_high_weeks
+            gap = abs(units.get(sku, 0.0) - bound * weekly[sku])
+            rows.append(
+                {
+                    "reason": reason,
+                    "sku_id": sku,
+                    "channel_id": None,
+                    "ds": platform.weekly["ds"].min().date(),
+                    "platform_units": round(float(weekly[sku]), 1),
+                    "partner_units": np.nan,
+                    "difference": round(float(gap), 1),
+                    "z_score": np.nan,
+                    "value_yuan": round(float(gap * price.get(sku, 0.0)), 0),
+                    "detail": f"{units.get(sku, 0.0):,.0f} units in the network cover {weeks:.1f} weeks",
+                }
+            )
+    return pd.DataFrame(rows, columns=[column for column in COLUMNS if column not in ("rank", "partner_id")])
