@@ -3,6 +3,8 @@
 The schema is data, not SQL: the store turns it into DDL for its backend
 (DuckDB today, PostgreSQL behind the same interface), the ingester turns it
 into validation rules, and the README's data-model section is written from it.
+The building blocks (:class:`Column`, :class:`Table`, the value limits) live in
+:mod:`cpfr.data.schema_types` and are re-exported here.
 
 Ownership rule: every table has a ``partner_id`` column. A row with a partner
 belongs to that brand partner and only that partner (and the platform) may
@@ -16,153 +18,23 @@ the row is rejected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
-
-LogicalType = Literal["text", "int", "float", "date", "bool"]
-
-CHANNEL_KINDS = ("platform_online", "platform_offline", "brand_store")
-LOCATION_KINDS = ("online_zone", "store", "warehouse")
-WAREHOUSE_TIERS = ("RDC", "FDC")
-TARGET_METRICS = ("gmv_yuan", "units")
-ORDER_KINDS = ("purchase", "transfer")
-EVENT_KINDS = ("promotion", "holiday", "launch", "subsidy")
-REGIONS = ("North", "East", "South", "Central", "Southwest", "Northwest")
-
-# The largest count cpfr accepts in a unit column: beyond any real daily SKU
-# volume, and it keeps sums of 10^8 rows inside a signed 64-bit integer.
-MAX_UNITS = 1_000_000_000
-MAX_YUAN = 1e13  # 10 trillion yuan: above any alliance target ever signed
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A column's value must exist as ``column`` of ``table`` (a foreign key)."""
-
-    table: str
-    column: str
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a table, with the rules its values must follow.
-
-    Attributes
-    ----------
-    name : str
-        Column name, snake_case with its unit where it has one.
-    type : {'text', 'int', 'float', 'date', 'bool'}
-        Logical type; the store maps it to the backend's SQL type.
-    doc : str
-        One line for the README's data model.
-    key : bool
-        Part of the table's natural key (upsert replaces rows by this key).
-    required : bool
-        A file must have the column and no row may leave it empty.
-    minimum, maximum : float or None
-        Inclusive bounds for numbers.
-    choices : tuple of str
-        Allowed values for a text column (empty: any).
-    references : Reference or None
-        The value must exist in another table (empty values are not checked).
-    default : str or None
-        SQL-free default used when a file leaves the column out.
-    added_in : int
-        Schema version that added the column (migrations add it then).
-    """
-
-    name: str
-    type: LogicalType
-    doc: str
-    key: bool = False
-    required: bool = False
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    references: Reference | None = None
-    default: str | None = None
-    added_in: int = 1
-
-    def expected(self) -> str:
-        """Describe in words what a valid value of this column looks like."""
-        words = {
-            "text": "text",
-            "int": "a whole number",
-            "float": "a number",
-            "date": "a date YYYY-MM-DD",
-            "bool": "true/false (or 1/0)",
-        }[self.type]
-        if self.choices:
-            words = "one of " + ", ".join(self.choices)
-        if self.minimum is not None and self.maximum is not None:
-            words += f" between {_num(self.minimum)} and {_num(self.maximum)}"
-        elif self.minimum is not None:
-            words += f" >= {_num(self.minimum)}"
-        elif self.maximum is not None:
-            words += f" <= {_num(self.maximum)}"
-        return words
-
-
-def _num(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table of the alliance data model.
-
-    Attributes
-    ----------
-    name : str
-        Table name.
-    doc : str
-        What one row is.
-    columns : tuple of Column
-        Its columns, key columns first.
-    kind : {'reference', 'fact'}
-        Reference (master) data or facts (events over time).
-    partner_from : tuple of (column, table, column) or None
-        For fact tables, where the owning partner is looked up: e.g.
-        ``("sku_id", "products", "sku_id")``.
-    date_column : str or None
-        The column that dates a row, for ``db info`` date ranges.
-    added_in : int
-        Schema version that created the table.
-    checks : tuple of (sql-free rule name, columns)
-        Cross-column rules, see :data:`ROW_RULES`.
-    """
-
-    name: str
-    doc: str
-    columns: tuple[Column, ...]
-    kind: Literal["reference", "fact"] = "reference"
-    partner_from: tuple[str, str, str] | None = None
-    date_column: str | None = None
-    added_in: int = 1
-    checks: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
-
-    @property
-    def key(self) -> tuple[str, ...]:
-        """The natural key columns."""
-        return tuple(column.name for column in self.columns if column.key)
-
-    def column(self, name: str) -> Column:
-        """Return the column called ``name``."""
-        for column in self.columns:
-            if column.name == name:
-                return column
-        raise KeyError(name)
-
-    def columns_at(self, version: int) -> tuple[Column, ...]:
-        """Columns that exist once schema ``version`` is applied."""
-        return tuple(column for column in self.columns if column.added_in <= version)
-
-
-# Cross-column rules a row must satisfy, by name: (description for the report).
-ROW_RULES: dict[str, str] = {
-    "ordered_dates": "the second date on or after the first",
-    "paid_le_list": "paid_price not above list_price",
-}
+# The building blocks are re-exported: ``from cpfr.data.schema import Column`` keeps working.
+from cpfr.data.schema_types import (
+    CHANNEL_KINDS,
+    EVENT_KINDS,
+    LOCATION_KINDS,
+    MAX_UNITS,
+    MAX_YUAN,
+    ORDER_KINDS,
+    REGIONS,
+    ROW_RULES,
+    TARGET_METRICS,
+    WAREHOUSE_TIERS,
+    Column,
+    Reference,
+    Table,
+)
+from cpfr.data.schema_types import LogicalType as LogicalType
 
 
 def _partner(required: bool = False, doc: str = "owning brand partner (empty: platform-shared)") -> Column:
