@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cpfr.cli.main import app
+from cpfr.data.demo import DemoScenario
 from cpfr.data.ingest import ingest_file
 from cpfr.data.store import DB_ENV_VAR, Store, open_store
 
@@ -101,13 +102,20 @@ def cli() -> Callable[..., Result]:
 @pytest.fixture(scope="session")
 def small_demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The small demo scenario (40 SKUs, 30 stores, 18 months) in a DuckDB store (tests add forecast runs only)."""
-    from cpfr.data.demo import DemoConfig, generate_scenario, write_scenario
+    from cpfr.data.demo import DemoConfig, generate_scenario
 
-    folder = tmp_path_factory.mktemp("demo")
-    paths = write_scenario(generate_scenario(DemoConfig.small()), folder)
+    store = demo_store(generate_scenario(DemoConfig.small()), tmp_path_factory.mktemp("demo"))
+    yield store
+    store.close()
+
+
+def demo_store(scenario: DemoScenario, folder: Path) -> Store:
+    """Write ``scenario`` into ``folder`` and ingest every table into a new DuckDB store there."""
+    from cpfr.data.demo import write_scenario
+
+    paths = write_scenario(scenario, folder)
     store = open_store(folder / "demo.duckdb")
     for path in paths:
         if path.parent == folder:
             ingest_file(store, path, path.stem)
-    yield store
-    store.close()
+    return store

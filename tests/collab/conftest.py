@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from cpfr.collab.compare import PlatformForecast, platform_forecast
-from cpfr.data.demo import DemoConfig, DemoScenario, generate_scenario, write_scenario
-from cpfr.data.ingest import ingest_file
-from cpfr.data.store import Store, open_store
+from cpfr.data.demo import DemoConfig, DemoScenario, generate_scenario
+from cpfr.data.store import Store
+
+from ..conftest import demo_store
 
 
 @pytest.fixture(scope="module")
@@ -20,12 +21,7 @@ def scenario() -> DemoScenario:
 
 @pytest.fixture(scope="module")
 def collab_store(tmp_path_factory: pytest.TempPathFactory, scenario: DemoScenario) -> Iterator[Store]:
-    folder = tmp_path_factory.mktemp("collab")
-    paths = write_scenario(scenario, folder)
-    store = open_store(folder / "demo.duckdb")
-    for path in paths:
-        if path.parent == folder:
-            ingest_file(store, path, path.stem)
+    store = demo_store(scenario, tmp_path_factory.mktemp("collab"))
     yield store
     store.close()
 
