@@ -159,9 +159,19 @@ def test_plan_writes_a_report_and_tables(
     )
     assert result.exit_code == 0, result.output
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "<svg" in html and "https://" not in html and "Exceptions" in html
+    assert (
+        "<svg" in html and "https://" not in html and "Exceptions" in html and "Price bands: 618-2025" in html
+    )
     targets = pd.read_parquet(out / "targets.parquet")
     assert {"probability", "pace", "required_run_rate"} <= set(targets.columns)
-    for name in ("exceptions", "consensus", "order_forecast", "kpis", "network_orders", "target_gaps"):
+    for name in (
+        "exceptions",
+        "consensus",
+        "order_forecast",
+        "kpis",
+        "network_orders",
+        "target_gaps",
+        "price_bands",
+    ):
         assert (out / f"{name}.parquet").exists(), name
     assert "P(reach" in result.output and "report:" in result.output

@@ -56,6 +56,7 @@ def plan(
             "order_forecast": result.order_forecast,
             "kpis": result.kpis,
             "platform_forecast": result.platform.weekly,
+            "price_bands": result.rankings,
         }
         if result.network_orders is not None:
             tables["network_orders"] = result.network_orders

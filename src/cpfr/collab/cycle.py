@@ -29,6 +29,7 @@ from cpfr.exceptions import InputError
 from cpfr.inventory.store_plan import NetworkCosts, latest_stock, plan_network
 from cpfr.targets.attainment import target_attainment
 from cpfr.targets.decompose import decompose_target
+from cpfr.targets.rankings import price_band_rankings
 from cpfr.targets.tracking import track_target
 
 
@@ -51,6 +52,8 @@ class CycleResult:
         All partners stacked (``partner_id`` column).
     network_orders : pandas.DataFrame or None
         Today's network orders (None when skipped).
+    rankings : pandas.DataFrame
+        Brands ranked within price bands over the latest promotion that has ended (``event_id`` column).
     seconds : dict of str to float
         Time per step.
     notes : list of str
@@ -67,6 +70,7 @@ class CycleResult:
     order_forecast: pd.DataFrame
     kpis: pd.DataFrame
     network_orders: pd.DataFrame | None
+    rankings: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -112,6 +116,7 @@ def run_cycle(
         say("planning today's network orders")
         network_orders = plan_network(store, NetworkCosts(), models=network_models, n_paths=200).orders
         lap("network orders")
+    rankings = _latest_promotion_rankings(store, platform.as_of)
     say("KPIs")
     for partner_id in sorted(arrangements(store)):
         kpis.append(partner_kpis(store, partner_id, platform))
@@ -127,6 +132,7 @@ def run_cycle(
         order_forecast=_stack(planned),
         kpis=_stack(kpis),
         network_orders=network_orders,
+        rankings=rankings,
         seconds=seconds,
         notes=notes,
     )
@@ -184,6 +190,18 @@ def _targets(
     ]
     gap_table = pd.concat(gaps, ignore_index=True)[gap_columns] if gaps else pd.DataFrame(columns=gap_columns)
     return pd.DataFrame(rows), gap_table, finals
+
+
+def _latest_promotion_rankings(store: Store, as_of: dt.date) -> pd.DataFrame:
+    """Rank brands within price bands over the latest platform-wide promotion that ended by ``as_of``."""
+    events = store.read_table("events")
+    over = events[(events["kind"] == "promotion") & (pd.to_datetime(events["end_date"]).dt.date <= as_of)]
+    if over.empty:
+        return pd.DataFrame()
+    latest = over.sort_values("end_date").iloc[-1]
+    start, end = pd.Timestamp(latest["start_date"]).date(), pd.Timestamp(latest["end_date"]).date()
+    ranked = price_band_rankings(store, start=start, end=end, by_channel=False, label=str(latest["event_id"]))
+    return ranked.brands.assign(event_id=latest["event_id"])
 
 
 def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:

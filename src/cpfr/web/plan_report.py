@@ -18,6 +18,7 @@ def write_plan_report(result: CycleResult, path: Path, *, title: str = "CPFR pla
     sections = [
         _overview(result),
         *_target_sections(result),
+        _rankings_section(result),
         _exception_section(result),
         _consensus_section(result),
         _orders_section(result),
@@ -139,6 +140,24 @@ def _target_sections(result: CycleResult) -> list[Section]:
             )
         )
     return sections
+
+
+def _rankings_section(result: CycleResult) -> Section:
+    ranked = result.rankings
+    if ranked.empty:
+        return Section("Price bands", text="No promotion has ended yet.")
+    event = str(ranked["event_id"].iloc[0])
+    leaders = ranked[ranked["rank_gmv"] == 1][["band", "partner_id", "gmv_yuan", "share_gmv"]]
+    chart = Chart(
+        "bar",
+        f"{event}: GMV share of the leading brand per price band",
+        leaders,
+        "band",
+        "share_gmv",
+        unit="percent",
+    )
+    table = ranked[["band", "partner_id", "units", "gmv_yuan", "share_gmv", "rank_gmv", "rank_units"]]
+    return Section(f"Price bands: {event}", charts=(chart,), tables=(("brands by band", table),))
 
 
 def _exception_section(result: CycleResult) -> Section:
