@@ -175,3 +175,40 @@ def test_plan_writes_a_report_and_tables(
     ):
         assert (out / f"{name}.parquet").exists(), name
     assert "P(reach" in result.output and "report:" in result.output
+
+
+def test_a_peak_week_forecast_without_last_years_uplift_is_a_promotion_mismatch(collab_store: Store) -> None:
+    from cpfr.collab.compare import weekly_actuals
+    from cpfr.collab.exceptions import _promotion_misses
+
+    arrangement = arrangement_for(collab_store, "XIAOMI")
+    actuals = weekly_actuals(collab_store, partner_id="XIAOMI", end=pd.Timestamp("2025-06-30").date())
+    # Double 11 2024 peaked in the week of 2024-11-11; its 2025 edition peaks in the week of 2025-11-10.
+    peak = actuals[actuals["ds"] == pd.Timestamp("2024-11-11")].set_index(["sku_id", "channel_id"])["actual"]
+    usual = actuals[
+        (actuals["ds"] >= pd.Timestamp("2024-08-19")) & (actuals["ds"] < pd.Timestamp("2024-10-14"))
+    ]
+    baseline = usual.groupby(["sku_id", "channel_id"])["actual"].median()
+    uplift = (peak / baseline.reindex(peak.index)).dropna()
+    busy = uplift[(uplift >= 2) & (baseline.reindex(uplift.index) >= 20)].index[:3]
+    assert len(busy) == 3
+    weeks = pd.date_range("2025-10-27", periods=4, freq="W-MON")
+    flat = pd.DataFrame(
+        [(sku, channel, week, float(baseline[(sku, channel)])) for sku, channel in busy for week in weeks],
+        columns=["sku_id", "channel_id", "ds", "units"],
+    )
+    price = collab_store.read_table("products").set_index("sku_id")["list_price"].astype(float)
+    empty = pd.DataFrame(columns=["sku_id", "channel_id", "ds"])
+    missed = _promotion_misses(collab_store, flat, actuals, empty, arrangement, price)
+    assert set(zip(missed["sku_id"], missed["channel_id"], strict=True)) == set(busy)
+    assert (missed["reason"] == "PROMOTION_MISMATCH").all() and (
+        pd.to_datetime(missed["ds"]) == weeks[2]
+    ).all()
+    # Carrying last year's uplift in the peak week clears them.
+    lifted = flat.copy()
+    in_peak = lifted["ds"] == weeks[2]
+    lifted.loc[in_peak, "units"] *= [
+        float(uplift[key])
+        for key in zip(lifted.loc[in_peak, "sku_id"], lifted.loc[in_peak, "channel_id"], strict=True)
+    ]
+    assert _promotion_misses(collab_store, lifted, actuals, empty, arrangement, price).empty

@@ -12,7 +12,10 @@ Reason codes:
   relative, unit and value thresholds of the arrangement.
 - ``PROMOTION_MISMATCH`` — the same, in a week holding a promotion for that
   SKU and channel, with the partner below the platform (the brand's plan
-  misses the promotion) — or above it in a week without one.
+  misses the promotion) — or above it in a week without one; and, whatever
+  the platform says, a promotion's peak week whose partner forecast keeps
+  less than 60 % of the uplift the SKU and channel showed in the same event's
+  peak week last year.
 - ``ACCURACY_DROP`` — the partner's error over its last 4 scored weeks exceeds
   its long-run error by more than ``accuracy_drop``.
 - ``STOCKOUT_RISK`` / ``OVERSTOCK_RISK`` — the SKU's stock anywhere in the
@@ -54,6 +57,8 @@ COLUMNS = [
     "detail",
 ]
 RECENT_WEEKS = 4
+MIN_UPLIFT = 1.5  # a peak week below this uplift last year is not a promotion the forecast must carry
+UPLIFT_KEPT = 0.6  # a partner forecast keeping less than this share of last year's uplift misses it
 _DTYPES = {
     "reason": object,
     "sku_id": object,
@@ -77,8 +82,10 @@ def find_exceptions(store: Store, arrangement: Arrangement, platform: PlatformFo
     accuracy = partner_accuracy(submitted, actuals)
     price = store.read_table("products").set_index("sku_id")["list_price"].astype(float)
     future = submitted[submitted["ds"] > pd.Timestamp(platform.as_of)]
+    discrepancies = _discrepancies(store, future, platform, accuracy, arrangement, price)
     frames = [
-        _discrepancies(store, future, platform, accuracy, arrangement, price),
+        discrepancies,
+        _promotion_misses(store, future, actuals, discrepancies, arrangement, price),
         _accuracy_drops(submitted, actuals, arrangement, price),
         _cover_risks(store, platform, arrangement, price),
     ]
@@ -150,6 +157,82 @@ def _discrepancies(
         }
     )
     return table[flagged.to_numpy()]
+
+
+def _promotion_misses(
+    store: Store,
+    future: pd.DataFrame,
+    actuals: pd.DataFrame,
+    flagged: pd.DataFrame,
+    arrangement: Arrangement,
+    price: pd.Series,
+) -> pd.DataFrame:
+    """Flag promotion-peak weeks whose partner forecast lacks the uplift the same event had last year.
+
+    The uplift a SKU and channel showed in last year's peak week of the same promotion (over
+    the median of the eight weeks before the promotion began) is what the brand's forecast
+    should carry; one with less than :data:`UPLIFT_KEPT` of it, on an uplift of at least
+    :data:`MIN_UPLIFT`, misses the promotion.
+    """
+    events = store.read_table("events")
+    events = events[
+        (events["kind"] == "promotion") & events["category_id"].isna() & events["partner_id"].isna()
+    ]
+    if future.empty or events.empty or actuals.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    peaks = pd.to_datetime(events["peak_date"].fillna(events["end_date"]))
+    events = events.assign(
+        peak_week=peaks - pd.to_timedelta(peaks.dt.dayofweek, unit="D"),
+        start=pd.to_datetime(events["start_date"]),
+    )
+    upcoming = events[events["peak_week"].isin(future["ds"].unique())]
+    done = set(zip(flagged["sku_id"], flagged["channel_id"], pd.to_datetime(flagged["ds"]), strict=True))
+    rows = []
+    thresholds = arrangement.thresholds
+    for event in upcoming.to_dict("records"):
+        name = str(event["name"])
+        series = str(event["event_id"]).rsplit("-", 1)[0]  # D11-2026 -> D11: the same event, other years
+        same = events["event_id"].astype(str).str.rsplit("-", n=1).str[0] == series
+        before = events[same & (events["peak_week"] < event["peak_week"])]
+        if before.empty:
+            continue
+        last = before.sort_values("peak_week").iloc[-1]
+        base_weeks = (actuals["ds"] < last["start"]) & (
+            actuals["ds"] >= last["start"] - pd.Timedelta(weeks=8)
+        )
+        baseline = actuals[base_weeks].groupby(KEYS)["actual"].median()
+        peak = actuals[actuals["ds"] == last["peak_week"]].set_index(KEYS)["actual"]
+        uplift = (peak / baseline.reindex(peak.index)).replace([np.inf, -np.inf], np.nan).dropna()
+        week = future[future["ds"] == event["peak_week"]].set_index(KEYS)["units"]
+        usual = future[future["ds"] != event["peak_week"]].groupby(KEYS)["units"].median()
+        theirs = (week / usual.reindex(week.index)).replace([np.inf, -np.inf], np.nan).dropna()
+        both = pd.DataFrame({"history": uplift, "partner": theirs, "units": week, "usual": usual}).dropna()
+        missing = both[(both["history"] >= MIN_UPLIFT) & (both["partner"] < UPLIFT_KEPT * both["history"])]
+        for row in missing.rename_axis(KEYS).reset_index().to_dict("records"):
+            sku, channel = str(row["sku_id"]), str(row["channel_id"])
+            if (sku, channel, event["peak_week"]) in done:
+                continue
+            expected = row["usual"] * row["history"]
+            gap = expected - row["units"]
+            value = gap * float(price.get(sku, 0.0))
+            if gap < thresholds.absolute_units or value < thresholds.value_yuan:
+                continue
+            rows.append(
+                {
+                    "reason": "PROMOTION_MISMATCH",
+                    "sku_id": sku,
+                    "channel_id": channel,
+                    "ds": event["peak_week"].date(),
+                    "platform_units": np.nan,
+                    "partner_units": round(float(row["units"]), 1),
+                    "difference": round(float(-gap), 1),
+                    "z_score": np.nan,
+                    "value_yuan": round(value, 0),
+                    "detail": f"{name}: partner uplift x{row['partner']:.2f} vs x{row['history']:.2f} in "
+                    f"{last['peak_week'].date()}'s peak week",
+                }
+            )
+    return pd.DataFrame(rows, columns=[column for column in COLUMNS if column not in ("rank", "partner_id")])
 
 
 def _z_scores(rows: pd.DataFrame, log_ratio: pd.Series, level_sd: pd.Series) -> pd.Series:

@@ -47,6 +47,7 @@ GROWTH_DAYS = 91  # year-on-year growth is read on the last 13 weeks
 GROWTH_LIMITS = (0.25, 4.0)
 GROWTH_DAMPING = 0.5  # growth ** 0.5: extrapolated growth is damped (Gardner & McKenzie 1985)
 MIN_ORIGINS = 8
+HORIZON_EXPONENT = 0.5  # errors measured over a shorter horizon grow as (days / measured) ** this
 POOL_BELOW = 4 * MIN_ORIGINS  # own origins below which every partner's errors are pooled in
 
 
@@ -187,7 +188,7 @@ def origin_errors(values: np.ndarray, days: int, skip: int = 0) -> np.ndarray:
         actual = values[origin + skip + 1 : origin + skip + 1 + measured].sum()
         if forecast > 0 and actual > 0:
             errors.append(np.log(actual / forecast))
-    return np.asarray(errors) * np.sqrt(days / measured)
+    return np.asarray(errors) * (days / measured) ** HORIZON_EXPONENT
 
 
 def _daily(store: Store, scope: TargetScope, as_of: dt.date) -> pd.Series:
