@@ -21,7 +21,7 @@ from cpfr.data import schema
 from cpfr.data.ingest import ingest_file
 from cpfr.data.migrations import LATEST_VERSION
 from cpfr.data.store import Store, open_store
-from cpfr.exceptions import MigrationError, StoreError
+from cpfr.exceptions import MigrationError, StoreError, ValidationError
 from tests.conftest import GOOD_SALES, REFERENCE_FILES, SALES_HEADER
 
 WriteFile = Callable[[str, str | bytes], Path]
@@ -222,3 +222,23 @@ def test_sigkill_during_ingest_leaves_the_store_as_it_was(db_path: Path, tmp_pat
         assert store.content_digest() == before
         ingest_file(store, big, "sales")  # the store still works and takes the file afterwards
         assert store.table_info()[[spec.name for spec in schema.TABLES].index("sales")].rows == rows + 3
+
+
+def test_a_target_must_lie_within_its_agreement_and_belong_to_its_partner(
+    store: Store, write_file: WriteFile
+) -> None:
+    before = store.read_table("targets")
+    bad = write_file(
+        "targets.csv",
+        "target_id,agreement_id,partner_id,period_start,period_end,metric,value\n"
+        "T-OK,AG-XM,XIAOMI,2025-01-01,2025-12-31,gmv_yuan,10\n"
+        "T-EARLY,AG-XM,XIAOMI,2023-06-01,2024-05-31,gmv_yuan,10\n"
+        "T-LATE,AG-XM,XIAOMI,2026-01-01,2027-12-31,gmv_yuan,10\n"
+        "T-WHO,AG-XM,MIDEA,2025-01-01,2025-12-31,gmv_yuan,10\n",
+    )
+    with pytest.raises(ValidationError) as caught:
+        ingest_file(store, bad, "targets")
+    found = {(problem.row, problem.column) for problem in caught.value.problems}
+    assert found == {(3, "period_start"), (4, "period_end"), (5, "partner_id")}
+    assert "within agreements AG-XM (2024-01-01 .. 2026-12-31)" in str(caught.value)
+    pd.testing.assert_frame_equal(store.read_table("targets"), before)  # nothing stored, not even T-OK

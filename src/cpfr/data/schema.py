@@ -95,6 +95,16 @@ TARGETS = Table(
         Column("description", "text", "the target as signed, e.g. '200 bn yuan omni-channel in 3 years'"),
     ),
     checks=(("ordered_dates", ("period_start", "period_end")),),
+    partner_from=("agreement_id", "agreements", "agreement_id"),
+    within=(
+        "agreement_id",
+        "agreements",
+        "agreement_id",
+        "start_date",
+        "end_date",
+        "period_start",
+        "period_end",
+    ),
 )
 
 CATEGORIES = Table(

@@ -120,6 +120,9 @@ class Table:
         Schema version that created the table.
     checks : tuple of (sql-free rule name, columns)
         Cross-column rules, see :data:`ROW_RULES`.
+    within : tuple of (column, table, key, start, end, own start, own end) or None
+        The row's own dates must lie between the start and end of the row it references:
+        e.g. a target's period inside its agreement's term.
     """
 
     name: str
@@ -130,6 +133,7 @@ class Table:
     date_column: str | None = None
     added_in: int = 1
     checks: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    within: tuple[str, str, str, str, str, str, str] | None = None
 
     @property
     def key(self) -> tuple[str, ...]:

@@ -192,6 +192,7 @@ class IngestPlan:
                 f"{literal(f'a {ref.column} that exists in {ref.table}')} "
                 f"FROM __typed t{anti} WHERE t.{name} IS NOT NULL"
             )
+        queries += self._within_queries()
         owner = self.table.partner_from
         if owner is not None and "partner_id" in self.present and owner[0] in self.present:
             via, ref_table, ref_column = (ident(part) for part in owner)
@@ -202,6 +203,25 @@ class IngestPlan:
                 f"WHERE t.partner_id IS NOT NULL AND t.partner_id <> r.partner_id"
             )
         return queries
+
+    def _within_queries(self) -> list[str]:
+        """Rows whose own dates fall outside the term of the row they reference."""
+        if self.table.within is None:
+            return []
+        via, ref_table, ref_key, ref_start, ref_end, first, last = self.table.within
+        if not {via, first, last} <= self.present:
+            return []
+        term = (
+            f"'a date within {ref_table} ' || t.{ident(via)} || ' (' || CAST(r.{ident(ref_start)} AS VARCHAR)"
+            f" || ' .. ' || CAST(r.{ident(ref_end)} AS VARCHAR) || ')'"
+        )
+        join = f"FROM __typed t JOIN {ident(ref_table)} r ON r.{ident(ref_key)} = t.{ident(via)}"
+        return [
+            f"SELECT t.{ROW_COLUMN}, {literal(first)}, CAST(t.{ident(first)} AS VARCHAR), {term} {join} "
+            f"WHERE t.{ident(first)} < r.{ident(ref_start)}",
+            f"SELECT t.{ROW_COLUMN}, {literal(last)}, CAST(t.{ident(last)} AS VARCHAR), {term} {join} "
+            f"WHERE t.{ident(last)} > r.{ident(ref_end)}",
+        ]
 
     def insert_sql(self) -> str:
         """INSERT of the typed file into the table, filling the owner where the file leaves it out."""
