@@ -191,6 +191,7 @@ def override(
         f"{row['override_id']}: {sku} {channel} week of {day}: {row['old_units']:,.1f} → {units:,.1f} "
         f"by {who} ({why})",
         highlight=False,
+        soft_wrap=True,
     )
 
 
