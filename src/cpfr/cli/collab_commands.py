@@ -56,6 +56,7 @@ def submit(
         f"{result.weeks} weeks {result.first_week} .. {result.last_week}; "
         f"{result.replaced:,} replaced earlier ones)",
         highlight=False,
+        soft_wrap=True,
     )
 
 
