@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from cpfr.cli.common import DbOption, check_output, console, err_console, reported_errors, write_table
+from cpfr.cli.common import (
+    DbOption,
+    TableOutputOption,
+    check_output,
+    console,
+    err_console,
+    reported_errors,
+    write_table,
+)
 from cpfr.exceptions import InputError
 
 if TYPE_CHECKING:
@@ -32,7 +40,7 @@ ModelOption = Annotated[
     str,
     typer.Option("--model", help="Platform's weekly models: 'default', 'auto' or names, comma separated."),
 ]
-OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Also write the table.")]
+OutputOption = TableOutputOption
 
 
 @collab_app.command("submit")

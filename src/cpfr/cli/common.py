@@ -28,6 +28,9 @@ DbOption = Annotated[
         show_default=False,
     ),
 ]
+TableOutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Also write the table (.parquet or .csv).")
+]
 PathArgument = Annotated[Path, typer.Argument(help="A .csv or .parquet file.", show_default=False)]
 
 EXIT_INVALID_INPUT = 1

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from cpfr.cli.common import DbOption, check_output, console, reported_errors, write_table
+from cpfr.cli.common import DbOption, TableOutputOption, check_output, console, reported_errors, write_table
 from cpfr.cli.render import format_amount
 from cpfr.exceptions import InputError
 
@@ -19,9 +18,7 @@ targets_app = typer.Typer(
     no_args_is_help=True,
 )
 
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Also write the table (.parquet or .csv).")
-]
+OutputOption = TableOutputOption
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="Last day of known sales, YYYY-MM-DD (default: the last).")
 ]
