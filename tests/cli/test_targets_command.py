@@ -30,10 +30,13 @@ def test_decompose_writes_cells_that_sum_to_the_target(
     assert bad.exit_code == 2 and "--override" in bad.output
 
 
-def test_track_and_attainment(small_demo_store: Store, cli: Cli) -> None:
+def test_track_and_attainment(small_demo_store: Store, tmp_path: Path, cli: Cli) -> None:
     db = ["--db", small_demo_store.location]
-    track = cli("targets", "track", "T-LENOVO-GMV-2025", "--by", "city_tier", *db)
+    page = tmp_path / "track.html"
+    track = cli("targets", "track", "T-LENOVO-GMV-2025", "--by", "city_tier", "--report", str(page), *db)
     assert track.exit_code == 0, track.output
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<svg") == 1 and "gap to date by city_tier" in html and "https://" not in html
     assert "required run rate" in track.output and "gap to date by city_tier" in track.output
     result = cli("targets", "attainment", "T-LENOVO-GMV-2025", "--json", *db)
     assert result.exit_code == 0, result.output

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,6 +13,11 @@ from rich.table import Table
 from cpfr.cli.common import DbOption, TableOutputOption, check_output, console, reported_errors, write_table
 from cpfr.cli.render import format_amount
 from cpfr.exceptions import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cpfr.targets.tracking import TargetTracking
 
 targets_app = typer.Typer(
     help="Alliance targets: decomposition, tracking, attainment probability, price-band rankings.",
@@ -70,6 +76,9 @@ def track(
     as_of: AsOfOption = None,
     by: Annotated[str, typer.Option("--by", help="Attribute the gap by this dimension.")] = "category_id",
     output: OutputOption = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write an HTML page with the gap's waterfall chart.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Actual against TARGET to date: run rates, projection, and the gap by category, channel, tier, month."""
@@ -86,6 +95,8 @@ def track(
         gap = tracking.gap_by(by)
         if output is not None:
             write_table(gap, output)
+        if report is not None:
+            _waterfall_page(tracking, gap, by, report)
     metric = tracking.plan.scope.metric
     summary = tracking.summary
     head = Table(title=f"{tracking.plan.scope.description} — as of {tracking.as_of}", title_justify="left")
@@ -213,6 +224,40 @@ def rankings(
             str(row["rank_gmv"]),
         )
     console.print(table)
+
+
+def _waterfall_page(tracking: TargetTracking, gap: pd.DataFrame, by: str, path: Path) -> None:
+    """Write the tracking as an offline page: the gap to date from target to actual, by ``by``."""
+    import pandas as pd
+
+    from cpfr.web.report import Chart, Section, format_value, write_report
+
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"--report {path}: expected an .html file")
+    summary, unit = tracking.summary, "yuan" if tracking.plan.scope.metric == "gmv_yuan" else "number"
+    steps = pd.concat(
+        [
+            pd.DataFrame(
+                {"step": ["target to date"], "value": [summary["target_to_date"]], "kind": ["total"]}
+            ),
+            pd.DataFrame({"step": gap[by].astype(str), "value": gap["gap"], "kind": "delta"}),
+            pd.DataFrame({"step": ["actual"], "value": [summary["actual"]], "kind": ["total"]}),
+        ],
+        ignore_index=True,
+    )
+    cards = (
+        ("target", format_value(summary["target"], unit)),
+        ("actual", format_value(summary["actual"], unit)),
+        ("gap to date", format_value(summary["gap_to_date"], unit)),
+        ("pace", f"{summary['pace']:.0%}"),
+    )
+    section = Section(
+        f"{tracking.plan.scope.description} — as of {tracking.as_of}",
+        headline=cards,
+        charts=(Chart("waterfall", f"gap to date by {by}", steps, "step", "value", unit=unit),),
+        tables=((f"gap by {by}", gap),),
+    )
+    write_report(path, f"Tracking {tracking.plan.scope.target_id}", [section])
 
 
 def _dimensions(text: str) -> list[str]:
