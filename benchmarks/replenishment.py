@@ -43,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weeks", type=int, default=8)
     parser.add_argument("--paths", type=int, default=1000)
+    parser.add_argument("--models", default="auto", help="'auto' or model names, comma separated")
     args = parser.parse_args()
     console = Console(width=max(Console().width, 120))
     if shared_data_root() is None:
@@ -88,7 +89,8 @@ def main() -> None:
         cutoff = weeks[first + period]
         history = long[long["ds"] < cutoff].reset_index(drop=True)
         history = uncensor(history[["unique_id", "ds", "y"]], history["in_stock"].eq(0).to_numpy(), season=52)
-        model = AutoForecaster(horizon=LEAD_TIME + REVIEW).fit(
+        models = "auto" if args.models == "auto" else args.models.split(",")
+        model = AutoForecaster(horizon=LEAD_TIME + REVIEW, models=models).fit(
             history[["unique_id", "ds", "y"]], freq="W-MON"
         )
         order_ids, paths = model.sample_paths(model.predict(), n_paths=args.paths, seed=period)
