@@ -15,6 +15,8 @@ from cpfr.cli.common import (
     check_output,
     console,
     err_console,
+    model_names,
+    parse_date,
     reported_errors,
     write_table,
 )
@@ -84,8 +86,7 @@ def exceptions(
     from cpfr.data.store import open_store
 
     with reported_errors():
-        if output is not None:
-            check_output(output)
+        check_output(output)
         with open_store(db) as store:
             arrangement = arrangement_for(store, partner, config)
             platform = _platform(store, weeks, model)
@@ -133,8 +134,7 @@ def consensus(
 
     with reported_errors():
         for path in (output, orders):
-            if path is not None:
-                check_output(path)
+            check_output(path)
         with open_store(db) as store:
             arrangement = arrangement_for(store, partner, config)
             platform = _platform(store, weeks, model)
@@ -177,10 +177,7 @@ def override(
     from cpfr.data.store import open_store
 
     with reported_errors():
-        try:
-            day = dt.date.fromisoformat(week)
-        except ValueError:
-            raise InputError(f"--week {week!r}: expected a date YYYY-MM-DD") from None
+        day = parse_date(week, "--week")
         with open_store(db) as store:
             arrangement = arrangement_for(store, partner, config)
             platform = _platform(store, 8, model)
@@ -217,8 +214,7 @@ def kpis(
     from cpfr.data.store import open_store
 
     with reported_errors():
-        if output is not None:
-            check_output(output)
+        check_output(output)
         with open_store(db) as store:
             known = arrangements(store)
             if partner is not None and partner not in known:
@@ -249,11 +245,6 @@ def _platform(store: Store, weeks: int, model: str) -> PlatformForecast:
         if model == "default":
             return platform_forecast(store, weeks=weeks)
         return platform_forecast(store, weeks=weeks, models=model_names(model))
-
-
-def model_names(text: str) -> str | list[str]:
-    """Read a --model value: 'auto' or model names separated by commas."""
-    return "auto" if text == "auto" else [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _print(frame: pd.DataFrame, title: str, columns: list[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import sys
 from collections.abc import Iterator
@@ -59,10 +60,23 @@ def interactive() -> bool:
     return sys.stderr.isatty()
 
 
-def check_output(path: Path) -> None:
-    """Refuse an output path that is neither .parquet nor .csv (before any work is done)."""
-    if path.suffix.lower() not in (".parquet", ".csv"):
+def check_output(path: Path | None) -> None:
+    """Refuse an output path that is neither .parquet nor .csv, before any work is done (None: no output)."""
+    if path is not None and path.suffix.lower() not in (".parquet", ".csv"):
         raise InputError(f"{path}: unknown file type {path.suffix!r} — expected .parquet or .csv")
+
+
+def model_names(text: str) -> str | list[str]:
+    """Read a --model value: 'auto' or model names separated by commas."""
+    return "auto" if text == "auto" else [name.strip() for name in text.split(",")]
+
+
+def parse_date(text: str, flag: str) -> dt.date:
+    """Read a YYYY-MM-DD flag value; anything else is an error naming the flag."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{flag} {text!r}: expected a date YYYY-MM-DD") from None
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from cpfr.cli.common import check_output, console, err_console, reported_errors, write_table
+from cpfr.cli.common import check_output, console, err_console, model_names, reported_errors, write_table
 from cpfr.exceptions import InputError
 
 QUANTILES_HELP = "Quantile levels, comma separated."
@@ -70,7 +70,7 @@ def forecast(
             raise InputError("--output is required: the forecast file (.parquet or .csv)")
         check_output(output)
         levels = parse_quantiles(quantiles)
-        models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
+        models: str | list[str] = model_names(model)
         started = perf_counter()
         with console.status("reading the history…") as status:
             data = load_forecast_input(
@@ -117,11 +117,10 @@ def _forecast_store(
     from cpfr.data.store import open_store
     from cpfr.forecast.store_forecast import forecast_store
 
-    if output is not None:
-        check_output(output)
+    check_output(output)
     if horizon < 1:
         raise InputError(f"--horizon {horizon}: expected a whole number of periods >= 1")
-    models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
+    models: str | list[str] = model_names(model)
     started = perf_counter()
     with open_store(db) as store, console.status(f"forecasting the store's sales at {level} level…"):
         result = forecast_store(
@@ -167,12 +166,11 @@ def backtest(
     from cpfr.forecast.inputs import load_forecast_input
 
     with reported_errors():
-        if output is not None:
-            check_output(output)
+        check_output(output)
         if windows < 1:
             raise InputError(f"--windows {windows}: expected at least 1")
         started = perf_counter()
-        models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
+        models: str | list[str] = model_names(model)
         spec = _level_spec(levels)
         attributes = sorted({column for columns in spec.values() for column in columns} - {"unique_id"})
         with console.status("backtesting…"):
@@ -285,8 +283,7 @@ def uplift(
     from cpfr.forecast.uplift import event_uplift
 
     with reported_errors():
-        if output is not None:
-            check_output(output)
+        check_output(output)
         groups = [name.strip() for name in by.split(",") if name.strip()]
         with open_store(db) as store:
             cube = store.sales_cube([*groups, "date"]).rename(columns={"date": "ds"})

@@ -12,7 +12,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from cpfr.cli.common import check_output, console, err_console, reported_errors, write_table
+from cpfr.cli.common import check_output, console, err_console, model_names, reported_errors, write_table
 from cpfr.exceptions import InputError
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ def _replenish_network(
     from cpfr.inventory.store_plan import plan_network
 
     started = perf_counter()
-    models: str | list[str] = "auto" if model == "auto" else [name.strip() for name in model.split(",")]
+    models: str | list[str] = model_names(model)
     with open_store(db) as store, console.status("forecasting every SKU x location and planning orders…"):
         plan = plan_network(store, costs, n_paths=paths, seed=seed, partner_id=partner, models=models)
     write_table(plan.orders, output)
@@ -284,8 +284,7 @@ def simulate_command(
     from cpfr.inventory.simulate import order_up_to, reorder_point, simulate
 
     with reported_errors():
-        if output is not None:
-            check_output(output)
+        check_output(output)
         check_policy(lead_time, review_period, holding_cost, shortage_cost, 0, 1)
         started = perf_counter()
         trace = read_long(demand_path, nonnegative=True).df

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cpfr.cli.collab_commands import model_names
-from cpfr.cli.common import DbOption, console, err_console, reported_errors, write_table
+from cpfr.cli.common import DbOption, console, err_console, model_names, reported_errors, write_table
 from cpfr.exceptions import InputError
 
 

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from cpfr.cli.common import DbOption, TableOutputOption, check_output, console, reported_errors, write_table
+from cpfr.cli.common import (
+    DbOption,
+    TableOutputOption,
+    check_output,
+    console,
+    parse_date,
+    reported_errors,
+    write_table,
+)
 from cpfr.cli.render import format_amount
 from cpfr.exceptions import InputError
 
@@ -48,8 +56,7 @@ def decompose(
     from cpfr.targets.decompose import Override, decompose_target
 
     with reported_errors():
-        if output is not None:
-            check_output(output)
+        check_output(output)
         overrides = [Override.parse(text) for text in override or []]
         with open_store(db) as store:
             plan = decompose_target(store, target_id, overrides=overrides)
@@ -87,8 +94,7 @@ def track(
     from cpfr.targets.tracking import track_target
 
     with reported_errors():
-        if output is not None:
-            check_output(output)
+        check_output(output)
         day = _day(as_of)
         with open_store(db) as store:
             tracking = track_target(store, decompose_target(store, target_id), as_of=day)
@@ -189,14 +195,13 @@ def rankings(
     from cpfr.targets.rankings import event_window, price_band_rankings
 
     with reported_errors():
-        if output is not None:
-            check_output(output)
+        check_output(output)
         edges = _numbers(bands, "--bands")
         with open_store(db) as store:
             if event is not None:
                 first, last = event_window(store, event)
             elif start is not None and end is not None:
-                first, last = _date(start, "--start"), _date(end, "--end")
+                first, last = parse_date(start, "--start"), parse_date(end, "--end")
             else:
                 raise InputError("give --event, or --start and --end")
             result = price_band_rankings(
@@ -265,14 +270,7 @@ def _dimensions(text: str) -> list[str]:
 
 
 def _day(text: str | None) -> dt.date | None:
-    return None if text is None else _date(text, "--as-of")
-
-
-def _date(text: str, flag: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{flag} {text!r}: expected a date YYYY-MM-DD") from None
+    return None if text is None else parse_date(text, "--as-of")
 
 
 def _numbers(text: str, flag: str) -> list[float]:
