@@ -102,10 +102,9 @@ def target_attainment(
     """
     scope = read_scope(store, target_id)
     if as_of is None:
-        last = store.sales_cube(["date"], partner_id=scope.partner_id)["date"].max()
-        if pd.isna(last):
+        as_of = scope.last_sales_day(store)
+        if as_of is None:
             raise InputError(f"target {target_id!r}: partner {scope.partner_id} has no sales")
-        as_of = pd.Timestamp(last).date()
     actual = float(scope.cube(store, [], end=as_of)["value"].iloc[0])
     left = (scope.period_end - max(as_of, scope.period_start - dt.timedelta(days=1))).days
     skip = max((scope.period_start - as_of).days - 1, 0)  # days before the period begins: not counted

@@ -105,10 +105,10 @@ def decompose_target(
     ``as_of`` ends the reference year (default: the store's last sales day).
     """
     scope = read_scope(store, target_id)
-    last_sale = store.sales_cube(["date"], partner_id=scope.partner_id)["date"].max()
-    if pd.isna(last_sale):
+    last_sale = scope.last_sales_day(store)
+    if last_sale is None:
         raise InputError(f"target {target_id!r}: partner {scope.partner_id} has no sales to take a mix from")
-    as_of = as_of or pd.Timestamp(last_sale).date()
+    as_of = as_of or last_sale
     reference_end = _month_start(as_of + dt.timedelta(days=1)) - dt.timedelta(days=1)
     reference_start = _month_start(reference_end - dt.timedelta(days=364))
     everything = TargetScope(**{**scope.__dict__, "period_start": dt.date(1900, 1, 1), "period_end": as_of})

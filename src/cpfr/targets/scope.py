@@ -56,6 +56,11 @@ class TargetScope:
         """Days in the target period."""
         return (self.period_end - self.period_start).days + 1
 
+    def last_sales_day(self, store: Store) -> dt.date | None:
+        """Return the partner's last day of sales in the store (None: it has none)."""
+        last = store.sales_cube(["date"], partner_id=self.partner_id)["date"].max()
+        return None if pd.isna(last) else pd.Timestamp(last).date()
+
     def cube(
         self, store: Store, by: Sequence[str], *, start: dt.date | None = None, end: dt.date | None = None
     ) -> pd.DataFrame:

@@ -60,8 +60,7 @@ def track_target(store: Store, plan: TargetPlan, *, as_of: dt.date | None = None
     """Compare ``plan`` with the store's sales up to ``as_of`` (default: the last sales day)."""
     scope = plan.scope
     if as_of is None:
-        last = store.sales_cube(["date"], partner_id=scope.partner_id)["date"].max()
-        as_of = pd.Timestamp(last).date() if not pd.isna(last) else scope.period_start
+        as_of = scope.last_sales_day(store) or scope.period_start
     cells = plan.cells.copy()
     cells["target_to_date"] = cells["target"] * cells["month"].map(_elapsed_shares(store, plan, as_of))
     actual = scope.cube(
