@@ -143,6 +143,33 @@ def week_events(events: pd.DataFrame, past: pd.Series, future: pd.DatetimeIndex)
     return frame
 
 
+@dataclass(frozen=True)
+class PartnerRecord:
+    """A partner's submissions (``ds`` as timestamps), weekly actuals up to the as-of day, and its accuracy.
+
+    Attributes
+    ----------
+    submitted : pandas.DataFrame
+        The partner's rows of ``partner_forecasts``.
+    actuals : pandas.DataFrame
+        :func:`weekly_actuals` of the partner.
+    accuracy : pandas.DataFrame
+        :func:`partner_accuracy` of its past submissions.
+    """
+
+    submitted: pd.DataFrame
+    actuals: pd.DataFrame
+    accuracy: pd.DataFrame
+
+
+def partner_record(store: Store, partner_id: str, as_of: dt.date) -> PartnerRecord:
+    """Read a partner's submissions and weekly actuals up to ``as_of`` and score the past ones."""
+    submitted = store.read_table("partner_forecasts", partner_id=partner_id)
+    submitted["ds"] = pd.to_datetime(submitted["ds"])
+    actuals = weekly_actuals(store, partner_id=partner_id, end=as_of)
+    return PartnerRecord(submitted, actuals, partner_accuracy(submitted, actuals))
+
+
 def weekly_actuals(
     store: Store, *, partner_id: str | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from cpfr.collab.arrangement import Arrangement
-from cpfr.collab.compare import KEYS, MIN_ERROR_SD, PlatformForecast, partner_accuracy, weekly_actuals
+from cpfr.collab.compare import KEYS, MIN_ERROR_SD, PartnerRecord, PlatformForecast, partner_record
 from cpfr.data.sources import open_source
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
@@ -40,16 +40,18 @@ from cpfr.inventory.demand import Demand
 from cpfr.inventory.single import fill_rate_base_stock
 
 
-def consensus_forecast(store: Store, arrangement: Arrangement, platform: PlatformForecast) -> pd.DataFrame:
+def consensus_forecast(
+    store: Store, arrangement: Arrangement, platform: PlatformForecast, record: PartnerRecord | None = None
+) -> pd.DataFrame:
     """Combine both sides' forecasts of the partner's SKUs for the future weeks, overrides applied.
 
     Returns ``sku_id, channel_id, ds, platform, partner, weight_platform, combined, consensus,
-    overridden``.
+    overridden``. ``record`` is the partner's :func:`~cpfr.collab.compare.partner_record` (read
+    when not given).
     """
     partner_id = arrangement.partner_id
-    submitted = store.read_table("partner_forecasts", partner_id=partner_id)
-    submitted["ds"] = pd.to_datetime(submitted["ds"])
-    accuracy = partner_accuracy(submitted, weekly_actuals(store, partner_id=partner_id, end=platform.as_of))
+    record = record or partner_record(store, partner_id, platform.as_of)
+    submitted, accuracy = record.submitted, record.accuracy
     owned = store.read_table("products", partner_id=partner_id)["sku_id"]
     ours = platform.weekly[platform.weekly["sku_id"].isin(owned)]
     theirs = submitted[submitted["ds"] > pd.Timestamp(platform.as_of)][[*KEYS, "ds", "units"]]

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cpfr.collab.arrangement import arrangements
-from cpfr.collab.compare import WEEKLY_MODELS, PlatformForecast, platform_forecast
+from cpfr.collab.compare import WEEKLY_MODELS, PlatformForecast, partner_record, platform_forecast
 from cpfr.collab.consensus import consensus_forecast, order_forecast
 from cpfr.collab.exceptions import find_exceptions
 from cpfr.collab.kpis import partner_kpis
@@ -103,10 +103,13 @@ def run_cycle(
     targets, gaps, finals = _targets(store, platform.as_of, notes)
     lap("targets")
     say("exceptions and consensus with every partner")
+    partners = sorted(arrangements(store).items())
+    records = {partner_id: partner_record(store, partner_id, platform.as_of) for partner_id, _ in partners}
     found, agreed, planned, kpis = [], [], [], []
-    for partner_id, arrangement in sorted(arrangements(store).items()):
-        found.append(find_exceptions(store, arrangement, platform))
-        table = consensus_forecast(store, arrangement, platform).assign(partner_id=partner_id)
+    for partner_id, arrangement in partners:
+        record = records[partner_id]
+        found.append(find_exceptions(store, arrangement, platform, record))
+        table = consensus_forecast(store, arrangement, platform, record).assign(partner_id=partner_id)
         agreed.append(table)
         stock = latest_stock(store, pd.Timestamp(platform.as_of), partner_id=partner_id)
         planned.append(order_forecast(table, stock).assign(partner_id=partner_id))
@@ -118,8 +121,8 @@ def run_cycle(
         lap("network orders")
     rankings = _latest_promotion_rankings(store, platform.as_of)
     say("KPIs")
-    for partner_id in sorted(arrangements(store)):
-        kpis.append(partner_kpis(store, partner_id, platform))
+    for partner_id, _ in partners:
+        kpis.append(partner_kpis(store, partner_id, platform, record=records[partner_id]))
     lap("kpis")
     return CycleResult(
         as_of=platform.as_of,

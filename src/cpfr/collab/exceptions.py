@@ -35,10 +35,10 @@ from cpfr.collab.arrangement import Arrangement
 from cpfr.collab.compare import (
     KEYS,
     MIN_ERROR_SD,
+    PartnerRecord,
     PlatformForecast,
     error_scale,
-    partner_accuracy,
-    weekly_actuals,
+    partner_record,
 )
 from cpfr.data.store import Store
 
@@ -73,13 +73,16 @@ _DTYPES = {
 }
 
 
-def find_exceptions(store: Store, arrangement: Arrangement, platform: PlatformForecast) -> pd.DataFrame:
-    """Return the partner's exceptions (:data:`COLUMNS`), highest value at stake first."""
+def find_exceptions(
+    store: Store, arrangement: Arrangement, platform: PlatformForecast, record: PartnerRecord | None = None
+) -> pd.DataFrame:
+    """Return the partner's exceptions (:data:`COLUMNS`), highest value at stake first.
+
+    ``record`` is the partner's :func:`~cpfr.collab.compare.partner_record` (read when not given).
+    """
     partner_id = arrangement.partner_id
-    submitted = store.read_table("partner_forecasts", partner_id=partner_id)
-    submitted["ds"] = pd.to_datetime(submitted["ds"])
-    actuals = weekly_actuals(store, partner_id=partner_id, end=platform.as_of)
-    accuracy = partner_accuracy(submitted, actuals)
+    record = record or partner_record(store, partner_id, platform.as_of)
+    submitted, actuals, accuracy = record.submitted, record.actuals, record.accuracy
     price = store.read_table("products").set_index("sku_id")["list_price"].astype(float)
     future = submitted[submitted["ds"] > pd.Timestamp(platform.as_of)]
     discrepancies = _discrepancies(store, future, platform, accuracy, arrangement, price)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cpfr.collab.compare import PlatformForecast, partner_accuracy, weekly_actuals
+from cpfr.collab.compare import PartnerRecord, PlatformForecast, partner_record
 from cpfr.data.store import Store
 from cpfr.targets.progress import target_progress
 
@@ -26,9 +26,17 @@ KPI_COLUMNS = ["partner_id", "kpi", "side", "value", "unit"]
 
 
 def partner_kpis(
-    store: Store, partner_id: str, platform: PlatformForecast, *, weeks: int = 13
+    store: Store,
+    partner_id: str,
+    platform: PlatformForecast,
+    *,
+    weeks: int = 13,
+    record: PartnerRecord | None = None,
 ) -> pd.DataFrame:
-    """Return the partner's KPIs as rows ``partner_id, kpi, side, value, unit``."""
+    """Return the partner's KPIs as rows ``partner_id, kpi, side, value, unit``.
+
+    ``record`` is the partner's :func:`~cpfr.collab.compare.partner_record` (read when not given).
+    """
     from cpfr.forecast.store_forecast import store_history
 
     end = pd.Timestamp(platform.as_of)
@@ -38,9 +46,7 @@ def partner_kpis(
     def add(kpi: str, side: str, value: float, unit: str) -> None:
         rows.append({"partner_id": partner_id, "kpi": kpi, "side": side, "value": float(value), "unit": unit})
 
-    submitted = store.read_table("partner_forecasts", partner_id=partner_id)
-    submitted["ds"] = pd.to_datetime(submitted["ds"])
-    scored = partner_accuracy(submitted, weekly_actuals(store, partner_id=partner_id, end=platform.as_of))
+    scored = (record or partner_record(store, partner_id, platform.as_of)).accuracy
     owned = set(store.read_table("products", partner_id=partner_id)["sku_id"])
     ours = platform.accuracy[platform.accuracy["sku_id"].isin(owned)]
     for side, table in (("partner", scored), ("platform", ours)):
