@@ -177,10 +177,7 @@ def _promotion_misses(
     should carry; one with less than :data:`UPLIFT_KEPT` of it, on an uplift of at least
     :data:`MIN_UPLIFT`, misses the promotion.
     """
-    events = store.read_table("events")
-    events = events[
-        (events["kind"] == "promotion") & events["category_id"].isna() & events["partner_id"].isna()
-    ]
+    events = _platform_promotions(store)
     if future.empty or events.empty or actuals.empty:
         return pd.DataFrame(columns=COLUMNS)
     peaks = pd.to_datetime(events["peak_date"].fillna(events["end_date"]))
@@ -260,10 +257,7 @@ def _promotion_weeks(store: Store, rows: pd.DataFrame) -> np.ndarray:
     """Tell which rows' weeks hold a promotion of their SKU (promotions) or a platform-wide one (events)."""
     weeks = rows["ds"]
     held = np.zeros(len(rows), dtype=bool)
-    events = store.read_table("events")
-    events = events[
-        (events["kind"] == "promotion") & events["category_id"].isna() & events["partner_id"].isna()
-    ]
+    events = _platform_promotions(store)
     for start, end in zip(
         pd.to_datetime(events["start_date"]), pd.to_datetime(events["end_date"]), strict=True
     ):
@@ -277,6 +271,14 @@ def _promotion_weeks(store: Store, rows: pd.DataFrame) -> np.ndarray:
                 same &= (rows["channel_id"] == row["channel_id"]).to_numpy()
             held |= same & ((weeks <= end) & (weeks + pd.Timedelta(days=6) >= start)).to_numpy()
     return held
+
+
+def _platform_promotions(store: Store) -> pd.DataFrame:
+    """Return the promotions of the whole platform (no category, no partner) from ``events``."""
+    events = store.read_table("events")
+    return events[
+        (events["kind"] == "promotion") & events["category_id"].isna() & events["partner_id"].isna()
+    ]
 
 
 def _event_shaped(rows: pd.DataFrame) -> np.ndarray:
