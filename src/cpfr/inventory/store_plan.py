@@ -244,7 +244,11 @@ def latest_stock(store: Store, as_of: pd.Timestamp, *, partner_id: str | None = 
     inventory["date"] = pd.to_datetime(inventory["date"])
     inventory = inventory[inventory["date"] <= as_of].sort_values("date")
     latest = inventory.groupby(["sku_id", "site_id"], as_index=False).last()
-    sales = store.sales_cube(["sku_id", "location_id", "date"], partner_id=partner_id)
+    # Only sales after the oldest of these snapshots can matter: read no further back.
+    first = (latest["date"].min() + pd.Timedelta(days=1)).date() if len(latest) else as_of.date()
+    sales = store.sales_cube(
+        ["sku_id", "location_id", "date"], partner_id=partner_id, start=first, end=as_of.date()
+    )
     sales["date"] = pd.to_datetime(sales["date"])
     later = latest[["sku_id", "site_id", "date"]].merge(
         sales.rename(columns={"location_id": "site_id", "date": "sold_on"}), on=["sku_id", "site_id"]
