@@ -192,8 +192,7 @@ def origin_errors(values: np.ndarray, days: int, skip: int = 0) -> np.ndarray:
 
 def _daily(store: Store, scope: TargetScope, as_of: dt.date) -> pd.Series:
     """Return the scope's metric per day from its first sale up to ``as_of`` (no sales: zero)."""
-    wide = dataclasses.replace(scope, period_start=dt.date(1900, 1, 1), period_end=as_of)
-    daily = wide.cube(store, ["date"])
+    daily = scope.up_to(as_of).cube(store, ["date"])
     if daily.empty:
         return pd.Series(dtype=float)
     daily["date"] = pd.to_datetime(daily["date"])

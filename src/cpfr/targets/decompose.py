@@ -111,7 +111,7 @@ def decompose_target(
     as_of = as_of or last_sale
     reference_end = _month_start(as_of + dt.timedelta(days=1)) - dt.timedelta(days=1)
     reference_start = _month_start(reference_end - dt.timedelta(days=364))
-    everything = TargetScope(**{**scope.__dict__, "period_start": dt.date(1900, 1, 1), "period_end": as_of})
+    everything = scope.up_to(as_of)
     history = everything.cube(
         store,
         ["month", "category_l1", "category_id", "channel_kind", "channel_id", "city_tier"],

@@ -9,6 +9,7 @@ that decomposition, tracking and attainment all count the same thing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,10 @@ class TargetScope:
     def days(self) -> int:
         """Days in the target period."""
         return (self.period_end - self.period_start).days + 1
+
+    def up_to(self, day: dt.date) -> TargetScope:
+        """Return the same scope over all history up to ``day`` (for mixes and forecasts)."""
+        return dataclasses.replace(self, period_start=dt.date(1900, 1, 1), period_end=day)
 
     def last_sales_day(self, store: Store) -> dt.date | None:
         """Return the partner's last day of sales in the store (None: it has none)."""
