@@ -167,3 +167,11 @@ def test_series_switch_to_a_clearly_better_candidate() -> None:
     )
     assert set(fixed.series_choice_.index) == set(model.series_choice_.index)
     assert (fixed.series_choice_ == 0).all()
+
+
+def test_the_global_model_is_left_out_where_history_is_shorter_than_its_lags() -> None:
+    short = make_series(n_series=4, days=30)[["unique_id", "ds", "y"]]
+    # 30 days, three 7-day backtest windows: the earliest window keeps 9 days, fewer than lag 7 + 8.
+    model = AutoForecaster(horizon=7, models=["lightgbm", "window_average"], n_windows=3).fit(short, freq="D")
+    assert model.chosen_.models == ("window_average",)
+    assert list(model.leaderboard_["candidate"]) == ["window_average"]

@@ -27,6 +27,7 @@ KEYS = ["sku_id", "channel_id"]
 MIN_ERROR_SD = 0.1  # no side is ever credited with less than 10 % error: weeks are noisy
 # The platform's weekly models. Not "auto": its backtest can prefer the seasonal naive, which
 # forecasts zero for every SKU without last year's week — exactly the launches a brand plans.
+# (LightGBM is left out by the forecaster itself where the history is shorter than its lags.)
 WEEKLY_MODELS = ("pooled_seasonal", "window_average", "tsb", "lightgbm")
 
 
@@ -72,7 +73,6 @@ def platform_forecast(
     cut short, is forecast too and dropped.
     """
     from cpfr.forecast.auto import AutoForecaster
-    from cpfr.forecast.ml_models import ML_MODELS, ml_min_history
     from cpfr.forecast.store_forecast import store_history
 
     history, _ = store_history(store, "sku/channel", partner_id=partner_id)
@@ -87,10 +87,6 @@ def platform_forecast(
         whole[whole["ds"] > complete.loc[whole.index]].groupby(["unique_id", "ds"], as_index=False)["y"].sum()
     )
     cut_short = int((first_monday - weekly_history["ds"].max()).days // 7) - 1
-    if models != "auto":
-        longest = int(weekly_history.groupby("unique_id").size().max())
-        short = longest - (weeks + cut_short) * n_windows <= ml_min_history(52, weeks + cut_short)
-        models = [name for name in models if not (short and name in ML_MODELS)]
     horizon = weeks + cut_short
     future_weeks = pd.date_range(
         weekly_history["ds"].max() + pd.Timedelta(weeks=1), periods=horizon, freq="W-MON"

@@ -260,6 +260,17 @@ class AutoForecaster:
         return sample_paths(forecast, self.conformal_, self.error_paths_, n_paths=n_paths, seed=seed)
 
     def _candidates(self, history: pd.DataFrame) -> list[str]:
+        names = self._named_candidates(history)
+        longest = int(history.groupby("unique_id").size().max())
+        needed = ml_min_history(self.season_, self.horizon)
+        kept = [name for name in names if name not in ML_MODELS]
+        if kept and longest - self.horizon * self.windows_ <= needed:
+            # Too short for the lags: the earliest backtest window would train the global model on
+            # next to nothing, so the other candidates compete alone (unless it is all that was asked).
+            names = kept
+        return names
+
+    def _named_candidates(self, history: pd.DataFrame) -> list[str]:
         if self.models != "auto":
             names = list(self.models)
             unknown = [name for name in names if name not in MODELS]
@@ -280,10 +291,6 @@ class AutoForecaster:
             "lightgbm",
             "lightgbm_tweedie",
         ]
-        longest = int(history.groupby("unique_id").size().max())
-        if longest - self.horizon * self.windows_ <= ml_min_history(self.season_, self.horizon):
-            # Too short for the lags: the earliest backtest window would train on nothing.
-            names = [name for name in names if name not in ML_MODELS]
         if len(history) <= _SLOW_LIMIT:
             names.insert(3, "theta")
             if self.season_ <= 24:  # statsforecast's ETS has no seasonal form beyond 24
