@@ -196,7 +196,7 @@ def _targets(
 
 
 def _latest_promotion_rankings(store: Store, as_of: dt.date) -> pd.DataFrame:
-    """Rank brands within price bands over the latest platform-wide promotion that ended by ``as_of``."""
+    """Rank brands within price bands over the latest promotion that ended by ``as_of``."""
     events = store.read_table("events")
     over = events[(events["kind"] == "promotion") & (pd.to_datetime(events["end_date"]).dt.date <= as_of)]
     if over.empty:
