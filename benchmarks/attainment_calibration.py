@@ -52,7 +52,7 @@ def main() -> None:
                 history_end=dt.date(2025, 12, 31),
             )
             paths = write_scenario(generate_scenario(config), Path(folder))
-            with open_store(Path(folder) / "demo.duckdb") as store:
+            with open_store(Path(folder) / "demo.duckdb", mode="create") as store:
                 for path in paths:
                     if path.parent == Path(folder):
                         ingest_file(store, path, path.stem)

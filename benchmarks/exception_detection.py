@@ -41,7 +41,7 @@ def main() -> None:
     injected = pd.DataFrame(scenario.truth["partner_forecast_injections"])
     with tempfile.TemporaryDirectory() as folder:
         paths = write_scenario(scenario, Path(folder))
-        with open_store(Path(folder) / "demo.duckdb") as store:
+        with open_store(Path(folder) / "demo.duckdb", mode="create") as store:
             for path in paths:
                 if path.parent == Path(folder):
                     ingest_file(store, path, path.stem)

@@ -63,7 +63,7 @@ def build(directory: Path, n_skus: int, n_locations: int, n_days: int) -> tuple[
             }
         ),
     }
-    with open_store(db) as store:
+    with open_store(db, mode="create") as store:
         for table, frame in reference.items():
             path = directory / f"{table}.parquet"
             frame.to_parquet(path, index=False)

@@ -74,7 +74,7 @@ def write_file(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
 def db_path(tmp_path: Path, write_file: Callable[[str, str | bytes], Path]) -> Path:
     """Return a store file holding the tiny alliance's reference data and three sales rows."""
     path = tmp_path / "alliance.duckdb"
-    with open_store(path) as store:
+    with open_store(path, mode="create") as store:
         for table, content in REFERENCE_FILES.items():
             ingest_file(store, write_file(f"{table}.csv", content), table)
         ingest_file(store, write_file("sales.csv", GOOD_SALES), "sales")
@@ -114,7 +114,7 @@ def demo_store(scenario: DemoScenario, folder: Path) -> Store:
     from cpfr.data.demo import write_scenario
 
     paths = write_scenario(scenario, folder)
-    store = open_store(folder / "demo.duckdb")
+    store = open_store(folder / "demo.duckdb", mode="create")
     for path in paths:
         if path.parent == folder:
             ingest_file(store, path, path.stem)

@@ -5,11 +5,23 @@ caller (the CLI, the REST API) can turn it into a clear message and a
 non-zero exit code instead of a traceback::
 
     CpfrError
-    ├── InputError            bad input from a user: a file, a flag, a value
-    │   ├── SchemaError       a file does not fit its table (columns, types)
-    │   └── ValidationError   rows break rules; carries every Problem found
-    └── StoreError            the store cannot do what was asked
-        └── MigrationError    the store's schema version is unknown or newer
+    ├── InputError              bad input from a user: a file, a flag, a value
+    │   ├── SchemaError         a file does not fit its table (columns, types)
+    │   ├── ValidationError     rows break rules; carries every Problem found
+    │   ├── LimitError          the work asked for is beyond cpfr's bounds (refused up front)
+    │   └── AccessError         the table or row may not be written this way (protected, append-only)
+    ├── InfeasibleError         a model has no solution (constraints contradict each other)
+    ├── SolverLimitError        a solver reached its time or iteration limit without an answer
+    ├── NotFittedError          an estimator was used before ``fit``
+    └── StoreError              the store cannot do what was asked
+        ├── StoreNotFoundError  no store at the location given (and the command does not create one)
+        ├── NotAStoreError      the file is not a cpfr store (another database, or not a database)
+        ├── StoreBusyError      another process holds the store's lock past the wait
+        ├── ReadOnlyStoreError  a write was asked of a store opened read-only
+        └── MigrationError      the store's schema version is unknown or newer
+
+The command line maps each branch to an exit code (see ``cpfr.cli.errors``);
+domain code raises these and never names a flag or an exit code itself.
 """
 
 from __future__ import annotations
@@ -84,8 +96,44 @@ class ValidationError(InputError):
         return "\n".join(lines)
 
 
+class LimitError(InputError):
+    """The work asked for is beyond cpfr's documented bounds (a horizon, a size), refused before it starts."""
+
+
+class AccessError(InputError):
+    """A table or row may not be written this way (a derived or audit table, an append-only row)."""
+
+
+class InfeasibleError(CpfrError):
+    """A model has no feasible solution: its constraints contradict each other."""
+
+
+class SolverLimitError(CpfrError):
+    """A solver stopped at its time or iteration limit before it had an answer."""
+
+
+class NotFittedError(CpfrError):
+    """An estimator's ``predict`` (or another fitted-state method) was called before ``fit``."""
+
+
 class StoreError(CpfrError):
-    """The store cannot do what was asked (locked, unreachable, corrupt)."""
+    """The store cannot do what was asked (unreachable, corrupt, full disk)."""
+
+
+class StoreNotFoundError(StoreError):
+    """No store exists at the location given, and the command does not create stores."""
+
+
+class NotAStoreError(StoreError):
+    """The file at the store's location is not a cpfr store (another database, or not a database)."""
+
+
+class StoreBusyError(StoreError):
+    """Another process held the store's lock for longer than the command was allowed to wait."""
+
+
+class ReadOnlyStoreError(StoreError):
+    """A write was asked of a store that is open read-only (a read-only file or a read command)."""
 
 
 class MigrationError(StoreError):

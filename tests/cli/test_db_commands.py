@@ -24,7 +24,9 @@ def test_db_info_lists_tables_rows_and_date_ranges(db_path: Path, cli: Cli) -> N
 
 def test_db_migrate_reports_versions(tmp_path: Path, cli: Cli) -> None:
     path = tmp_path / "fresh.duckdb"
-    first = cli("db", "migrate", "--db", path)
+    missing = cli("db", "migrate", "--db", path)
+    assert missing.exit_code == 4 and "no cpfr store" in missing.output and not path.exists()
+    first = cli("db", "migrate", "--db", path, "--create")
     assert first.exit_code == 0
     assert f"applied migrations {list(range(1, LATEST_VERSION + 1))}" in first.output
     second = cli("db", "migrate", "--db", path)

@@ -170,6 +170,7 @@ def test_bad_output_type_empty_store_and_unknown_level_are_refused(
         "expected .parquet or .csv"
         in cli("forecast", history_csv, "-h", "2", "-o", tmp_path / "o.xlsx").output
     )
+    assert cli("db", "init", "--db", tmp_path / "empty.duckdb").exit_code == 0
     store = cli("forecast", "--db", tmp_path / "empty.duckdb", "--level", "sku/store", "-h", "2")
     assert store.exit_code == 2
     assert "no sales to forecast" in store.output

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import Result
 
 from cpfr.data.store import Store
@@ -33,7 +34,10 @@ def test_submit_reports_bad_rows_and_unknown_partners(collab_store: Store, tmp_p
     assert unknown.exit_code == 2 and "NOKIA" in unknown.output
 
 
-def test_exceptions_consensus_override_and_kpis(collab_store: Store, tmp_path: Path, cli: Cli) -> None:
+def test_exceptions_consensus_override_and_kpis(
+    collab_store: Store, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CPFR_USER", "bo")
     db = ["--db", collab_store.location]
     listed = tmp_path / "exceptions.csv"
     result = cli("collab", "exceptions", "--partner", "XIAOMI", "-o", str(listed), *db)
@@ -50,12 +54,14 @@ def test_exceptions_consensus_override_and_kpis(collab_store: Store, tmp_path: P
     row = table.dropna(subset=["partner"]).iloc[0]
     week = pd.Timestamp(row["ds"]).date().isoformat()
     args = ["--partner", "XIAOMI", "--sku", row["sku_id"], "--channel", row["channel_id"], "--week", week]
-    changed = cli("collab", "override", *args, "--units", "77", "--who", "bo", "--why", "store opening", *db)
+    forged = cli("collab", "override", *args, "--units", "7", "--who", "alice", "--why", "x", *db)
+    assert forged.exit_code == 2 and "not the acting user 'bo'" in forged.output
+    changed = cli("collab", "override", *args, "--units", "77", "--why", "store opening", *db)
     assert changed.exit_code == 0, changed.output
     assert "→ 77.0 by bo (store opening)" in changed.output
     trail = collab_store.read_table("consensus_overrides")
     assert trail.iloc[-1][["who", "new_units"]].tolist() == ["bo", 77.0]
-    no_reason = cli("collab", "override", *args, "--units", "5", "--who", "bo", "--why", " ", *db)
+    no_reason = cli("collab", "override", *args, "--units", "5", "--why", " ", *db)
     assert no_reason.exit_code == 2 and "--why" in no_reason.output
     kpis = cli("report", "kpis", "--partner", "XIAOMI", *db)
     assert kpis.exit_code == 0, kpis.output

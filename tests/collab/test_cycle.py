@@ -98,7 +98,7 @@ def test_consensus_weights_each_side_by_its_accuracy_and_keeps_an_audit_trail(
     assert changed["consensus"].item() == 123.0 and changed["overridden"].item()
     trail = collab_store.read_table("consensus_overrides")
     assert trail[["who", "why"]].iloc[-1].tolist() == ["alice", "launch moved"]
-    with pytest.raises(InputError, match="--who and --why"):
+    with pytest.raises(InputError, match="no acting user"):
         record_override(
             collab_store,
             arrangement,

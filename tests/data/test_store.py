@@ -20,6 +20,7 @@ import pytest
 from cpfr.data import schema
 from cpfr.data.ingest import ingest_file
 from cpfr.data.migrations import LATEST_VERSION
+from cpfr.data.sources import frame_source
 from cpfr.data.store import Store, open_store
 from cpfr.exceptions import MigrationError, StoreError, ValidationError
 from tests.conftest import GOOD_SALES, REFERENCE_FILES, SALES_HEADER
@@ -108,7 +109,7 @@ def test_export_for_one_partner(store: Store, tmp_path: Path) -> None:
 
 def test_db_path_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CPFR_DB", str(tmp_path / "env.duckdb"))
-    with open_store() as store:
+    with open_store(mode="create") as store:
         assert store.location == str(tmp_path / "env.duckdb")
     assert (tmp_path / "env.duckdb").exists()
 
@@ -119,7 +120,7 @@ def test_postgres_url_is_refused_clearly() -> None:
 
 
 def test_migrating_an_empty_store_creates_every_table(tmp_path: Path) -> None:
-    with open_store(tmp_path / "new.duckdb", migrate=False) as store:
+    with open_store(tmp_path / "new.duckdb", mode="create", migrate=False) as store:
         assert store.schema_version() == 0
         assert store.migrate() == list(range(1, LATEST_VERSION + 1))
         assert store.schema_version() == LATEST_VERSION
@@ -132,7 +133,7 @@ def test_migrating_an_older_store_keeps_its_data(
     tmp_path: Path, write_file: WriteFile, old_version: int
 ) -> None:
     path = tmp_path / "old.duckdb"
-    with open_store(path, migrate=False) as store:
+    with open_store(path, mode="create", migrate=False) as store:
         assert store.migrate(target=old_version) == list(range(1, old_version + 1))
         for table, content in REFERENCE_FILES.items():
             ingest_source = write_file(f"{table}.csv", content)
@@ -164,7 +165,7 @@ def _ingest_without_log(store: Store, path: Path, table: str) -> None:
 
 def test_a_store_newer_than_cpfr_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.duckdb"
-    with open_store(path) as store:
+    with open_store(path, mode="create") as store:
         store._con.execute("INSERT INTO schema_migrations VALUES (99, 'from the future', now()::TIMESTAMP)")  # type: ignore[attr-defined]
     with pytest.raises(MigrationError, match="newer than this cpfr"):
         open_store(path)
@@ -174,6 +175,7 @@ _KILLED_INGEST = """
 import sys
 from cpfr.data.store.duckdb_store import DuckDBStore
 from cpfr.data.ingest import ingest_file
+from cpfr.data.sources import frame_source
 from cpfr.data.store import open_store
 
 original = DuckDBStore._write
@@ -190,15 +192,33 @@ print("DONE", flush=True)
 
 @pytest.mark.slow
 def test_sigkill_during_ingest_leaves_the_store_as_it_was(db_path: Path, tmp_path: Path) -> None:
-    rows = 3_000_000
-    days = np.arange(rows // 2)
+    # 3 M rows within the date window: 37,500 days x 2 SKUs x 40 stores.
+    stores = [f"S-K{number:02d}" for number in range(40)]
+    with open_store(db_path) as store:
+        store.ingest(
+            frame_source(
+                pd.DataFrame(
+                    {
+                        "location_id": stores,
+                        "name": stores,
+                        "kind": "store",
+                        "channel_id": "MALL",
+                        "region": "North",
+                    }
+                ),
+                "stores",
+            ),
+            "locations",
+        )
+    days, pairs = 37_500, 2 * len(stores)
+    rows = days * pairs
     big = tmp_path / "big.parquet"
     pq.write_table(
         pa.table(
             {
-                "date": pa.array(np.datetime64("2100-01-01") + np.repeat(days, 2), pa.date32()),
-                "sku_id": np.tile(["P1", "A1"], rows // 2),
-                "location_id": np.tile(["Z-N-1", "S-001"], rows // 2),
+                "date": pa.array(np.datetime64("1995-01-01") + np.repeat(np.arange(days), pairs), pa.date32()),
+                "sku_id": np.tile(np.repeat(["P1", "A1"], len(stores)), days),
+                "location_id": np.tile(stores * 2, days),
                 "units": np.ones(rows, dtype=np.int64),
             }
         ),

@@ -10,8 +10,11 @@ import typer
 from rich.table import Table
 
 from cpfr.cli.common import (
+    DEFAULT_WAIT_SECONDS,
     DbOption,
     TableOutputOption,
+    WaitOption,
+    acting_user,
     check_output,
     console,
     err_console,
@@ -53,13 +56,14 @@ def submit(
     partner: PartnerOption,
     config: ConfigOption = None,
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Store a partner's weekly forecast after checking it against the table and the arrangement."""
     from cpfr.collab.arrangement import arrangement_for
     from cpfr.collab.submit import submit_partner_forecast
     from cpfr.data.store import open_store
 
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, mode="write", wait_seconds=wait) as store:
         result = submit_partner_forecast(store, path, arrangement_for(store, partner, config))
     console.print(
         f"stored {result.rows:,} forecasts of {result.partner_id} ({result.skus:,} SKUs, "
@@ -79,6 +83,7 @@ def exceptions(
     top: Annotated[int, typer.Option("--top", help="Rows shown.")] = 20,
     output: OutputOption = None,
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Rank where the platform's and the partner's plans disagree (reason codes, value at stake)."""
     from cpfr.collab.arrangement import arrangement_for
@@ -87,7 +92,7 @@ def exceptions(
 
     with reported_errors():
         check_output(output)
-        with open_store(db) as store:
+        with open_store(db, mode="read", wait_seconds=wait) as store:
             arrangement = arrangement_for(store, partner, config)
             platform = _platform(store, weeks, model)
             found = find_exceptions(store, arrangement, platform)
@@ -125,6 +130,7 @@ def consensus(
     ] = None,
     output: OutputOption = None,
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Combine both sides' forecasts by measured accuracy, overrides applied; derive the order forecast."""
     from cpfr.collab.arrangement import arrangement_for
@@ -135,7 +141,7 @@ def consensus(
     with reported_errors():
         for path in (output, orders):
             check_output(path)
-        with open_store(db) as store:
+        with open_store(db, mode="read", wait_seconds=wait) as store:
             arrangement = arrangement_for(store, partner, config)
             platform = _platform(store, weeks, model)
             table = consensus_forecast(store, arrangement, platform)
@@ -165,11 +171,19 @@ def override(
     channel: Annotated[str, typer.Option("--channel", help="channel_id.")],
     week: Annotated[str, typer.Option("--week", help="Monday of the week, YYYY-MM-DD.")],
     units: Annotated[float, typer.Option("--units", help="The consensus units for that week.")],
-    who: Annotated[str, typer.Option("--who", help="Who changes it.")],
-    why: Annotated[str, typer.Option("--why", help="Why.")],
+    why: Annotated[str, typer.Option("--why", help="Why: the reason kept in the audit trail.")],
+    who: Annotated[
+        str | None,
+        typer.Option(
+            "--who",
+            help="Who changes it: checked against the acting user ($CPFR_USER, else the login), "
+            "which is what the trail records.",
+        ),
+    ] = None,
     model: ModelOption = "default",
     config: ConfigOption = None,
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Override one consensus cell; the change is kept in the audit trail (consensus_overrides)."""
     from cpfr.collab.arrangement import arrangement_for
@@ -178,7 +192,15 @@ def override(
 
     with reported_errors():
         day = parse_date(week, "--week")
-        with open_store(db) as store:
+        user = acting_user()
+        if who is not None and who.strip() != user:
+            raise InputError(
+                f"--who {who!r} is not the acting user {user!r}: the trail records who runs the command "
+                f"(set $CPFR_USER to your planner id)"
+            )
+        if not why.strip():
+            raise InputError("--why is required: every override is audited")
+        with open_store(db, mode="write", wait_seconds=wait) as store:
             arrangement = arrangement_for(store, partner, config)
             platform = _platform(store, 8, model)
             table = consensus_forecast(store, arrangement, platform)
@@ -190,12 +212,12 @@ def override(
                 channel_id=channel,
                 week=day,
                 units=units,
-                who=who,
+                who=user,
                 why=why,
             )
     console.print(
         f"{row['override_id']}: {sku} {channel} week of {day}: {row['old_units']:,.1f} → {units:,.1f} "
-        f"by {who} ({why})",
+        f"by {user} ({why})",
         highlight=False,
         soft_wrap=True,
     )
@@ -207,6 +229,7 @@ def kpis(
     model: ModelOption = "default",
     output: OutputOption = None,
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Forecast accuracy and bias by side, fill rate, in-stock rate, turnover days, target attainment."""
     from cpfr.collab.arrangement import arrangements
@@ -215,7 +238,7 @@ def kpis(
 
     with reported_errors():
         check_output(output)
-        with open_store(db) as store:
+        with open_store(db, mode="read", wait_seconds=wait) as store:
             known = arrangements(store)
             if partner is not None and partner not in known:
                 raise InputError(f"--partner {partner!r}: unknown (partners: {', '.join(sorted(known))})")

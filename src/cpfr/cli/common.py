@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from cpfr.exceptions import CpfrError, InputError, ValidationError
+from cpfr.cli.errors import err_console as err_console
+from cpfr.cli.errors import reported_errors as reported_errors
+from cpfr.data.store.duckdb_connect import DEFAULT_WAIT_SECONDS as DEFAULT_WAIT_SECONDS
+from cpfr.data.store.duckdb_connect import MAX_WAIT_SECONDS
+from cpfr.exceptions import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 console = Console()
-err_console = Console(stderr=True)
 
 DbOption = Annotated[
     str | None,
@@ -29,30 +30,35 @@ DbOption = Annotated[
         show_default=False,
     ),
 ]
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        max=MAX_WAIT_SECONDS,
+        help="Seconds to wait while another process holds the store, then give up (exit code 3).",
+    ),
+]
 TableOutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Also write the table (.parquet or .csv).")
 ]
 PathArgument = Annotated[Path, typer.Argument(help="A .csv or .parquet file.", show_default=False)]
 
-EXIT_INVALID_INPUT = 1
-EXIT_USAGE = 2
+
+USER_ENV_VAR = "CPFR_USER"
 
 
-@contextlib.contextmanager
-def reported_errors() -> Iterator[None]:
-    """Turn cpfr's errors into a message on stderr and a non-zero exit, never a traceback."""
+def acting_user() -> str:
+    """Return who runs the command: ``$CPFR_USER`` (a planner id), else the operating system's login."""
+    import getpass
+
     try:
-        yield
-    except ValidationError as error:
-        err_console.print(error.report(), markup=False, highlight=False, soft_wrap=True)
-        err_console.print(f"[red]{error.total} problem(s); nothing was written.[/red]")
-        raise typer.Exit(EXIT_INVALID_INPUT) from None
-    except InputError as error:
-        err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_USAGE) from None
-    except CpfrError as error:
-        err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INVALID_INPUT) from None
+        user = os.environ.get(USER_ENV_VAR) or getpass.getuser()
+    except (KeyError, OSError):  # no login name in a bare container
+        user = ""
+    if not user.strip():
+        raise InputError(f"no acting user: set ${USER_ENV_VAR} to your planner id")
+    return user.strip()
 
 
 def interactive() -> bool:
@@ -79,12 +85,22 @@ def parse_date(text: str, flag: str) -> dt.date:
         raise InputError(f"{flag} {text!r}: expected a date YYYY-MM-DD") from None
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write atomically: a reader never sees half a file, a failed run leaves no file."""
+def write_table(frame: pd.DataFrame, path: Path, *, spreadsheet_safe: bool = True) -> None:
+    """Write atomically: a reader never sees half a file, a failed run leaves no file.
+
+    CSV text cells that a spreadsheet would run as formulas are neutralised unless
+    ``spreadsheet_safe`` is False.
+    """
+    from cpfr.data.sources import spreadsheet_safe as neutralised
+
     partial = path.with_name(f".{path.name}.partial")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".csv":
-        frame.to_csv(partial, index=False)
-    else:
-        frame.to_parquet(partial, index=False)
-    os.replace(partial, path)
+    try:
+        if path.suffix.lower() == ".csv":
+            (neutralised(frame) if spreadsheet_safe else frame).to_csv(partial, index=False)
+        else:
+            frame.to_parquet(partial, index=False)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cpfr.cli.common import DbOption, PathArgument, console, reported_errors
+from cpfr.cli.common import DEFAULT_WAIT_SECONDS, DbOption, PathArgument, WaitOption, console, reported_errors
 from cpfr.data import schema
 from cpfr.data.ingest import ingest_file
 from cpfr.data.store import open_store
@@ -20,10 +20,12 @@ def ingest(
     file: PathArgument,
     table: Annotated[str, typer.Option("--table", help=f"Target table: {', '.join(schema.USER_TABLES)}.")],
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count; write nothing.")] = False,
+    create: Annotated[bool, typer.Option("--create", help="Create the store if there is none yet.")] = False,
 ) -> None:
     """Validate FILE and upsert it into TABLE, all or nothing."""
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, mode="create" if create else "write", wait_seconds=wait) as store:
         result = ingest_file(store, file, table, dry_run=dry_run)
     verb = "would ingest" if dry_run else "ingested"
     console.print(
@@ -37,20 +39,28 @@ def export(
     table: Annotated[str, typer.Argument(help="Table to export.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output .parquet or .csv file.")],
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
     partner: Annotated[
         str | None, typer.Option("--partner", help="Only this partner's rows (and platform-shared ones).")
     ] = None,
+    raw_csv: Annotated[
+        bool,
+        typer.Option(
+            "--raw-csv",
+            help="Keep CSV text cells as stored (by default a cell starting with = + - @ gets a leading ').",
+        ),
+    ] = False,
 ) -> None:
     """Write TABLE to a Parquet or CSV file."""
-    with reported_errors(), open_store(db) as store:
-        rows = store.export(table, output, partner_id=partner)
+    with reported_errors(), open_store(db, mode="read", wait_seconds=wait) as store:
+        rows = store.export(table, output, partner_id=partner, spreadsheet_safe=not raw_csv)
     console.print(f"wrote {rows:,} rows of {table} to {output}", highlight=False)
 
 
 @db_app.command("info")
-def info(db: DbOption = None) -> None:
+def info(db: DbOption = None, wait: WaitOption = DEFAULT_WAIT_SECONDS) -> None:
     """Tables, row counts and date ranges per partner."""
-    with reported_errors(), open_store(db) as store:
+    with reported_errors(), open_store(db, mode="read", wait_seconds=wait) as store:
         infos = store.table_info()
         version = store.schema_version()
         location = store.location
@@ -65,10 +75,26 @@ def info(db: DbOption = None) -> None:
     console.print(view)
 
 
+@db_app.command("init")
+def init(db: DbOption = None, wait: WaitOption = DEFAULT_WAIT_SECONDS) -> None:
+    """Create an empty store (or bring an existing one to this cpfr's schema)."""
+    with reported_errors(), open_store(db, mode="create", wait_seconds=wait) as store:
+        version = store.schema_version()
+        location = store.location
+    console.print(f"store ready: {location} (schema version {version})", highlight=False)
+
+
 @db_app.command("migrate")
-def migrate(db: DbOption = None) -> None:
+def migrate(
+    db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
+    create: Annotated[bool, typer.Option("--create", help="Create the store if there is none yet.")] = False,
+) -> None:
     """Bring the store's schema to this cpfr's version."""
-    with reported_errors(), open_store(db, migrate=False) as store:
+    with (
+        reported_errors(),
+        open_store(db, mode="create" if create else "write", wait_seconds=wait, migrate=False) as store,
+    ):
         applied = store.migrate()
         version = store.schema_version()
     console.print(

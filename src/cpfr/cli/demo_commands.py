@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cpfr.cli.common import DbOption, console, reported_errors
+from cpfr.cli.common import DEFAULT_WAIT_SECONDS, DbOption, WaitOption, console, reported_errors
 from cpfr.cli.render import render_summary
 from cpfr.data.ingest import ingest_file
 from cpfr.data.store import open_store
@@ -57,13 +57,17 @@ def generate(seed: SeedOption = 42, out: OutOption = Path("demo_data"), small: S
 
 @demo_app.command("run")
 def run(
-    db: DbOption = None, seed: SeedOption = 42, out: OutOption = Path("demo_data"), small: SmallOption = False
+    db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
+    seed: SeedOption = 42,
+    out: OutOption = Path("demo_data"),
+    small: SmallOption = False,
 ) -> None:
     """Generate the demo alliance, load it into the store, and print the alliance summary."""
     with reported_errors():
         paths = _generate(seed, out, small)
         with (
-            open_store(db) as store,
+            open_store(db, mode="create", wait_seconds=wait) as store,
             Progress(
                 TextColumn("[bold]{task.description:<12}"),
                 BarColumn(),
@@ -81,7 +85,7 @@ def run(
                 )
                 progress.advance(task)
             progress.update(task, description="loaded")
-        with open_store(db) as store:
+        with open_store(db, mode="create", wait_seconds=wait) as store:
             render_summary(alliance_summary(store), console)
             location = store.location
     console.print(
@@ -91,6 +95,7 @@ def run(
 
 def summary(
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
     partner: Annotated[str | None, typer.Option("--partner", help="Only this brand partner.")] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Count sales up to this day (YYYY-MM-DD); default the last.")
@@ -99,7 +104,7 @@ def summary(
     """Print each partner's sales to date against target, by category, channel, city tier and month."""
     with reported_errors():
         day = _parse_day(as_of, "--as-of") if as_of else None
-        with open_store(db) as store:
+        with open_store(db, mode="read", wait_seconds=wait) as store:
             render_summary(alliance_summary(store, partner_id=partner, as_of=day), console)
 
 

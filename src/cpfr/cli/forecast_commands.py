@@ -10,7 +10,16 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from cpfr.cli.common import check_output, console, err_console, model_names, reported_errors, write_table
+from cpfr.cli.common import (
+    DEFAULT_WAIT_SECONDS,
+    WaitOption,
+    check_output,
+    console,
+    err_console,
+    model_names,
+    reported_errors,
+    write_table,
+)
 from cpfr.exceptions import InputError
 
 QUANTILES_HELP = "Quantile levels, comma separated."
@@ -50,6 +59,7 @@ def forecast(
         str | None,
         typer.Option("--reconcile", help="With --db: bottom_up, ols, wls_struct, wls_var or mint_shrink."),
     ] = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Forecast every series of INPUT for --horizon periods: mean and quantiles per series and period."""
     from cpfr.forecast.auto import AutoForecaster
@@ -62,7 +72,7 @@ def forecast(
                 raise InputError(
                     "INPUT is required: a long-format file with unique_id, ds, y (or --db and --level)"
                 )
-            _forecast_store(db, level or "sku/store", horizon, model, windows, output, reconcile_method)
+            _forecast_store(db, level or "sku/store", horizon, model, windows, output, reconcile_method, wait)
             return
         if reconcile_method is not None:
             raise InputError("--reconcile needs the store's hierarchy: use it with --db and --level")
@@ -113,6 +123,7 @@ def _forecast_store(
     windows: int,
     output: Path | None,
     method: str | None,
+    wait: float,
 ) -> None:
     from cpfr.data.store import open_store
     from cpfr.forecast.store_forecast import forecast_store
@@ -122,7 +133,10 @@ def _forecast_store(
         raise InputError(f"--horizon {horizon}: expected a whole number of periods >= 1")
     models: str | list[str] = model_names(model)
     started = perf_counter()
-    with open_store(db) as store, console.status(f"forecasting the store's sales at {level} level…"):
+    with (
+        open_store(db, mode="write", wait_seconds=wait) as store,
+        console.status(f"forecasting the store's sales at {level} level…"),
+    ):
         result = forecast_store(
             store, level=level, horizon=horizon, models=models, n_windows=windows, reconcile_method=method
         )
@@ -277,6 +291,7 @@ def uplift(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Save the table (.parquet or .csv).")
     ] = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Uplift of each calendar event over its baseline, per group, from the store's sales."""
     from cpfr.data.store import open_store
@@ -285,7 +300,7 @@ def uplift(
     with reported_errors():
         check_output(output)
         groups = [name.strip() for name in by.split(",") if name.strip()]
-        with open_store(db) as store:
+        with open_store(db, mode="read", wait_seconds=wait) as store:
             cube = store.sales_cube([*groups, "date"]).rename(columns={"date": "ds"})
             events = store.read_table("events")
         events = events[events["kind"].isin([name.strip() for name in kind.split(",")])]

@@ -12,7 +12,16 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from cpfr.cli.common import check_output, console, err_console, model_names, reported_errors, write_table
+from cpfr.cli.common import (
+    DEFAULT_WAIT_SECONDS,
+    WaitOption,
+    check_output,
+    console,
+    err_console,
+    model_names,
+    reported_errors,
+    write_table,
+)
 from cpfr.exceptions import InputError
 
 if TYPE_CHECKING:
@@ -110,6 +119,7 @@ def replenish(
     model: Annotated[
         str, typer.Option("--model", help="With --db: 'auto' or model names, comma separated.")
     ] = "auto",
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Order quantities for today from probabilistic forecasts of periods 1 .. L+R (cost-optimal per item).
 
@@ -133,6 +143,7 @@ def replenish(
                 seed=seed,
                 partner=partner,
                 model=model,
+                wait=wait,
             )
             return
         missing = [
@@ -225,14 +236,25 @@ def _replenish_file(
 
 
 def _replenish_network(
-    db: str, output: Path, costs: NetworkCosts, *, paths: int, seed: int, partner: str | None, model: str
+    db: str,
+    output: Path,
+    costs: NetworkCosts,
+    *,
+    paths: int,
+    seed: int,
+    partner: str | None,
+    model: str,
+    wait: float,
 ) -> None:
     from cpfr.data.store import open_store
     from cpfr.inventory.store_plan import plan_network
 
     started = perf_counter()
     models: str | list[str] = model_names(model)
-    with open_store(db) as store, console.status("forecasting every SKU x location and planning orders…"):
+    with (
+        open_store(db, mode="read", wait_seconds=wait) as store,
+        console.status("forecasting every SKU x location and planning orders…"),
+    ):
         plan = plan_network(store, costs, n_paths=paths, seed=seed, partner_id=partner, models=models)
     write_table(plan.orders, output)
     orders = plan.orders

@@ -9,14 +9,11 @@ import typer
 from cpfr.cli.collab_commands import collab_app, report_app
 from cpfr.cli.data_commands import db_app, export, ingest
 from cpfr.cli.demo_commands import demo_app, summary
+from cpfr.cli.errors import CpfrGroup
 from cpfr.cli.forecast_commands import backtest, forecast, uplift
 from cpfr.cli.inventory_commands import inventory_app, replenish, simulate_command
 from cpfr.cli.plan_command import plan
 from cpfr.cli.target_commands import targets_app
-
-# statsmodels' seasonality test divides by a zero variance on a flat series and says so; the
-# forecast handles the series, so the note would only alarm people at the command line.
-warnings.filterwarnings("ignore", message="invalid value encountered in divide", module="statsmodels")
 
 app = typer.Typer(
     name="cpfr",
@@ -24,9 +21,19 @@ app = typer.Typer(
         "Collaborative planning, forecasting and replenishment for a retail platform and its brand partners."
     ),
     no_args_is_help=True,
+    cls=CpfrGroup,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _entry() -> None:
+    # statsmodels' seasonality test divides by a zero variance on a flat series and says so; the
+    # forecast handles the series, so the note would only alarm people at the command line.
+    warnings.filterwarnings("ignore", message="invalid value encountered in divide", module="statsmodels")
+
+
 app.command("ingest")(ingest)
 app.command("export")(export)
 app.command("summary")(summary)

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from cpfr.cli.common import DbOption, console, err_console, model_names, reported_errors, write_table
+from cpfr.cli.common import (
+    DEFAULT_WAIT_SECONDS,
+    DbOption,
+    WaitOption,
+    console,
+    err_console,
+    model_names,
+    reported_errors,
+    write_table,
+)
 from cpfr.exceptions import InputError
 
 
@@ -25,6 +34,7 @@ def plan(
         bool, typer.Option("--network/--no-network", help="Also plan today's network orders (slowest step).")
     ] = True,
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Run forecasts, targets and attainment, exceptions and consensus, orders and KPIs; write a report."""
     from cpfr.collab.cycle import run_cycle
@@ -38,7 +48,7 @@ def plan(
             {} if model == "default" else {"models": model_names(model), "network_models": model_names(model)}
         )
         started = perf_counter()
-        with open_store(db) as store, console.status("planning…") as status:
+        with open_store(db, mode="read", wait_seconds=wait) as store, console.status("planning…") as status:
             result = run_cycle(
                 store,
                 weeks=weeks,

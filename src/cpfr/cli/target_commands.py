@@ -11,8 +11,10 @@ import typer
 from rich.table import Table
 
 from cpfr.cli.common import (
+    DEFAULT_WAIT_SECONDS,
     DbOption,
     TableOutputOption,
+    WaitOption,
     check_output,
     console,
     parse_date,
@@ -50,6 +52,7 @@ def decompose(
     by: Annotated[str, typer.Option("--by", help="Dimensions to show, comma separated.")] = "month",
     output: OutputOption = None,
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Spread TARGET over month x category x channel x city tier (exact to the yuan), with overrides."""
     from cpfr.data.store import open_store
@@ -58,7 +61,7 @@ def decompose(
     with reported_errors():
         check_output(output)
         overrides = [Override.parse(text) for text in override or []]
-        with open_store(db) as store:
+        with open_store(db, mode="read", wait_seconds=wait) as store:
             plan = decompose_target(store, target_id, overrides=overrides)
         table = plan.by(*_dimensions(by))
         if output is not None:
@@ -87,6 +90,7 @@ def track(
         Path | None, typer.Option("--report", help="Also write an HTML page with the gap's waterfall chart.")
     ] = None,
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Actual against TARGET to date: run rates, projection, and the gap by category, channel, tier, month."""
     from cpfr.data.store import open_store
@@ -96,7 +100,7 @@ def track(
     with reported_errors():
         check_output(output)
         day = _day(as_of)
-        with open_store(db) as store:
+        with open_store(db, mode="read", wait_seconds=wait) as store:
             tracking = track_target(store, decompose_target(store, target_id), as_of=day)
         gap = tracking.gap_by(by)
         if output is not None:
@@ -138,6 +142,7 @@ def attainment(
     as_of: AsOfOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """P(final total >= TARGET), the final total's distribution, and the uplift needed for 50 % / 80 %."""
     from cpfr.data.store import open_store
@@ -145,7 +150,7 @@ def attainment(
 
     with reported_errors():
         day = _day(as_of)
-        with open_store(db) as store:
+        with open_store(db, mode="read", wait_seconds=wait) as store:
             result = target_attainment(store, target_id, as_of=day)
             metric = store.read_table("targets").set_index("target_id").loc[target_id, "metric"]
     payload = {
@@ -189,6 +194,7 @@ def rankings(
     top: Annotated[int, typer.Option("--top", help="Rows shown per band.")] = 3,
     output: OutputOption = None,
     db: DbOption = None,
+    wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Rank SKUs and brands within price bands by units and GMV over an event or a period."""
     from cpfr.data.store import open_store
@@ -197,7 +203,7 @@ def rankings(
     with reported_errors():
         check_output(output)
         edges = _numbers(bands, "--bands")
-        with open_store(db) as store:
+        with open_store(db, mode="read", wait_seconds=wait) as store:
             if event is not None:
                 first, last = event_window(store, event)
             elif start is not None and end is not None:

@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tempfile
 import uuid
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from cpfr.collab.arrangement import Arrangement
 from cpfr.collab.compare import KEYS, MIN_ERROR_SD, PartnerRecord, PlatformForecast, partner_record
-from cpfr.data.sources import open_source
+from cpfr.data.schema import MAX_UNITS
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
 from cpfr.inventory.demand import Demand
@@ -102,11 +100,18 @@ def record_override(
     who: str,
     why: str,
 ) -> dict[str, object]:
-    """Override one consensus cell and append the change to the audit trail; return the trail row."""
-    if not who.strip() or not why.strip():
-        raise InputError("--who and --why are required: every override is audited")
-    if not (units >= 0 and math.isfinite(units)):
-        raise InputError(f"--units {units}: expected a number of units >= 0")
+    """Override one consensus cell and append the change to the audit trail; return the trail row.
+
+    ``who`` is the acting user as the caller authenticated it (the login of the command
+    line, the API key's user), never text a person typed; ``why`` is the reason given.
+    The trail is append-only: a recorded override is never changed.
+    """
+    if not who.strip():
+        raise InputError("no acting user: every override is recorded with who made it")
+    if not why.strip():
+        raise InputError("a reason is required: every override is audited")
+    if not (0 <= units <= MAX_UNITS):
+        raise InputError(f"units {units}: expected a number of units between 0 and {MAX_UNITS:,}")
     cell = consensus[
         (consensus["sku_id"] == sku_id)
         & (consensus["channel_id"] == channel_id)
@@ -129,10 +134,7 @@ def record_override(
         "why": why.strip(),
         "changed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "consensus_overrides.parquet"
-        pd.DataFrame([row]).to_parquet(path, index=False)
-        store.ingest(open_source(path), "consensus_overrides")
+    store.write_rows(pd.DataFrame([row]), "consensus_overrides")
     return row
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
-from cpfr.data.sources import ROW_COLUMN, open_source
+from cpfr.data.sources import open_source
 from cpfr.exceptions import InputError, Problem, SchemaError, ValidationError
 
 KEY_COLUMNS = ("unique_id", "ds", "y")
@@ -238,16 +238,10 @@ def read_long(
             header.append(Problem(label, source.header_row, new, new, f"no column {new!r} besides {old!r}"))
     if header:
         raise SchemaError("\n".join(map(str, header)))
-    if source.arrow is not None:
-        frame = source.arrow.to_pandas()
-        rows = frame.pop(ROW_COLUMN).to_numpy()
+    frame, rows = source.read_frame()
+    if source.arrow is not None:  # CSV cells are text: numbers and dates are recognised here
         exogenous = {c: _infer_text_column(frame[c]) for c in frame.columns if c not in renames}
     else:
-        try:
-            frame = pd.read_parquet(source.path)
-        except (OSError, ValueError) as error:
-            raise InputError(f"{label}: not a readable Parquet file ({error})") from None
-        rows = np.arange(1, len(frame) + 1)
         exogenous = {c: frame[c] for c in frame.columns if c not in renames}
     raw = frame.rename(columns=renames)
     columns = [renames.get(column, column) for column in source.columns]

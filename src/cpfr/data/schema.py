@@ -23,6 +23,8 @@ from cpfr.data.schema_types import (
     CHANNEL_KINDS,
     EVENT_KINDS,
     LOCATION_KINDS,
+    MAX_COUNT,
+    MAX_PRICE,
     MAX_UNITS,
     MAX_YUAN,
     ORDER_KINDS,
@@ -34,6 +36,10 @@ from cpfr.data.schema_types import (
     Reference,
     Table,
 )
+from cpfr.data.schema_types import IDENTIFIER_MAX_LENGTH as IDENTIFIER_MAX_LENGTH
+from cpfr.data.schema_types import IDENTIFIER_PATTERN as IDENTIFIER_PATTERN
+from cpfr.data.schema_types import MAX_DATE as MAX_DATE
+from cpfr.data.schema_types import MIN_DATE as MIN_DATE
 from cpfr.data.schema_types import LogicalType as LogicalType
 
 
@@ -138,7 +144,7 @@ PRODUCTS = Table(
             required=True,
             references=Reference("categories", "category_id"),
         ),
-        Column("list_price", "float", "list price in yuan", required=True, minimum=0, maximum=1e8),
+        Column("list_price", "float", "list price in yuan", required=True, minimum=0, maximum=MAX_PRICE),
         Column("price_band", "text", "price band label, e.g. '2000-2999'"),
         Column("launch_date", "date", "first day on sale"),
         Column("end_date", "date", "last day on sale (empty: still on sale)"),
@@ -146,6 +152,8 @@ PRODUCTS = Table(
             "attributes",
             "text",
             "JSON object of attributes (screen size, colour, ...), for analogues and C2M",
+            max_length=10_000,
+            json_object=True,
         ),
         Column(
             "is_c2m",
@@ -275,9 +283,13 @@ SALES = Table(
         _LOCATION,
         _FACT_PARTNER,
         Column("units", "int", "units sold (net of returns)", required=True, minimum=0, maximum=MAX_UNITS),
-        Column("list_price", "float", "list price per unit, yuan", minimum=0, maximum=1e8),
+        Column("list_price", "float", "list price per unit, yuan", minimum=0, maximum=MAX_PRICE),
         Column(
-            "paid_price", "float", "average price paid per unit before subsidy, yuan", minimum=0, maximum=1e8
+            "paid_price",
+            "float",
+            "average price paid per unit before subsidy, yuan",
+            minimum=0,
+            maximum=MAX_PRICE,
         ),
         Column("discount", "float", "promotional discount as a fraction of list price", minimum=0, maximum=1),
         Column(
@@ -285,7 +297,7 @@ SALES = Table(
             "float",
             "trade-in / government subsidy per unit, yuan",
             minimum=0,
-            maximum=1e8,
+            maximum=MAX_PRICE,
             default="0",
         ),
     ),
@@ -425,10 +437,11 @@ FORECAST_RUNS = Table(
         Column("horizon", "int", "periods forecast", required=True, minimum=1, maximum=10_000),
         Column("freq", "text", "pandas frequency of the periods", required=True),
         Column("model", "text", "the model or combination chosen", required=True),
-        Column("series", "int", "series forecast", required=True, minimum=0),
+        Column("series", "int", "series forecast", required=True, minimum=0, maximum=MAX_COUNT),
         _partner(doc="partner whose data it covered (empty: all)"),
     ),
     added_in=4,
+    protected=True,
 )
 
 FORECASTS = Table(
@@ -470,6 +483,7 @@ FORECASTS = Table(
     added_in=4,
     partner_from=("sku_id", "products", "sku_id"),
     date_column="ds",
+    protected=True,
 )
 
 INGEST_LOG = Table(
@@ -478,13 +492,14 @@ INGEST_LOG = Table(
     (
         Column("ingest_id", "text", "uuid of the ingest", key=True, required=True),
         Column("table_name", "text", "target table", required=True),
-        Column("file", "text", "file path as given", required=True),
+        Column("file", "text", "file path as given", required=True, max_length=4_096),
         Column("sha256", "text", "content hash of the file", required=True),
-        Column("rows", "int", "rows in the file", required=True, minimum=0),
+        Column("rows", "int", "rows in the file", required=True, minimum=0, maximum=MAX_COUNT),
         Column("ingested_at", "text", "UTC timestamp, ISO 8601", required=True),
         _partner(doc="partner whose data it was (empty: several or platform)"),
     ),
     added_in=3,
+    protected=True,
 )
 
 CONSENSUS_OVERRIDES = Table(
@@ -500,7 +515,9 @@ CONSENSUS_OVERRIDES = Table(
         Column("ds", "date", "first day (Monday) of the week", required=True),
         Column("old_units", "float", "consensus units before the change", minimum=0, maximum=MAX_UNITS),
         Column("new_units", "float", "consensus units after it", required=True, minimum=0, maximum=MAX_UNITS),
-        Column("who", "text", "who changed it", required=True),
+        Column(
+            "who", "text", "the acting user (from the login or the API key, never typed in)", required=True
+        ),
         Column("why", "text", "the reason given", required=True),
         Column("changed_at", "text", "UTC timestamp, ISO 8601", required=True),
     ),
@@ -508,6 +525,8 @@ CONSENSUS_OVERRIDES = Table(
     added_in=5,
     partner_from=("sku_id", "products", "sku_id"),
     date_column="ds",
+    protected=True,
+    append_only=True,
 )
 
 # Tables in dependency order: a table only references tables before it
@@ -533,9 +552,10 @@ TABLES: tuple[Table, ...] = (
     CONSENSUS_OVERRIDES,
 )
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
-USER_TABLES: tuple[str, ...] = tuple(table.name for table in TABLES if table.name != "ingest_log")
-# Tables cpfr computes and writes itself (through the same validated ingest).
-DERIVED_TABLES: tuple[str, ...] = ("forecast_runs", "forecasts", "consensus_overrides")
+# Tables a user loads with `cpfr ingest`; the others cpfr writes itself (derived results and
+# audit trails, through the same validation) and no file can overwrite them.
+USER_TABLES: tuple[str, ...] = tuple(table.name for table in TABLES if not table.protected)
+PROTECTED_TABLES: tuple[str, ...] = tuple(table.name for table in TABLES if table.protected)
 
 
 def table(name: str) -> Table:
@@ -547,12 +567,12 @@ def table(name: str) -> Table:
 
 
 def data_model_markdown() -> str:
-    """Render the data model (every user table and column) as the README's Markdown section."""
+    """Render the data model (every table, column and valid value) as the README's Markdown section."""
     lines: list[str] = []
     for spec in TABLES:
-        if spec.name not in USER_TABLES:
-            continue
-        lines += [f"#### `{spec.name}` ({spec.kind})", "", spec.doc, ""]
+        written_by = "written by cpfr, not by ingest" + (", append-only" if spec.append_only else "")
+        kind = f"{spec.kind}; {written_by}" if spec.protected else spec.kind
+        lines += [f"#### `{spec.name}` ({kind})", "", spec.doc, ""]
         lines += ["| column | type | key | required | valid values | meaning |", "|---|---|---|---|---|---|"]
         for column in spec.columns:
             rule = column.expected()

@@ -23,6 +23,23 @@ REGIONS = ("North", "East", "South", "Central", "Southwest", "Northwest")
 # volume, and it keeps sums of 10^8 rows inside a signed 64-bit integer.
 MAX_UNITS = 1_000_000_000
 MAX_YUAN = 1e13  # 10 trillion yuan: above any alliance target ever signed
+MAX_PRICE = 1e8  # 100 million yuan a unit: above any product sold on the platform
+MAX_COUNT = 1_000_000_000  # rows, series, periods: bookkeeping counts
+
+# Every date cpfr stores lies in this window: retail data from before 1990 or plans past 2100
+# are typing mistakes (or 'infinity', BC dates, year 294247), and they break every date range.
+MIN_DATE = "1990-01-01"
+MAX_DATE = "2100-12-31"
+
+# Identifiers (codes of partners, SKUs, stores, ...): a letter or digit, then letters, digits or
+# _ . : @ / + -, 128 characters at most. Safe in file names, URLs, command lines and spreadsheets
+# (no leading = + - @). Letters and digits of every script are allowed (e.g. Chinese store codes).
+# (The length is checked apart: a bounded repetition of Unicode classes costs RE2 0.1 s to compile.)
+IDENTIFIER_PATTERN = r"[\p{L}\p{N}][\p{L}\p{N}_.:@/+\-]*"
+IDENTIFIER_MAX_LENGTH = 128
+IDENTIFIER_RULE = "an identifier: a letter or digit, then letters, digits or _ . : @ / + - (128 at most)"
+# Free text (names, descriptions, reasons): no control characters, at most this many characters.
+TEXT_MAX_LENGTH = 1_000
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,10 @@ class Column:
         SQL-free default used when a file leaves the column out.
     added_in : int
         Schema version that added the column (migrations add it then).
+    max_length : int
+        Longest text accepted, in characters (text columns).
+    json_object : bool
+        The text must be a JSON object (e.g. product attributes).
     """
 
     name: str
@@ -72,6 +93,17 @@ class Column:
     references: Reference | None = None
     default: str | None = None
     added_in: int = 1
+    max_length: int = TEXT_MAX_LENGTH
+    json_object: bool = False
+
+    @property
+    def is_identifier(self) -> bool:
+        """Whether the column holds codes (keys, references, ``*_id``) of :data:`IDENTIFIER_PATTERN`."""
+        return (
+            self.type == "text"
+            and not self.choices
+            and (self.key or self.references is not None or self.name.endswith("_id"))
+        )
 
     def expected(self) -> str:
         """Describe in words what a valid value of this column looks like."""
@@ -84,6 +116,14 @@ class Column:
         }[self.type]
         if self.choices:
             words = "one of " + ", ".join(self.choices)
+        elif self.is_identifier:
+            words = IDENTIFIER_RULE
+        elif self.json_object:
+            words = 'a JSON object, e.g. {"colour": "black"}'
+        elif self.type == "text":
+            words = f"text of at most {self.max_length:,} characters, no control characters"
+        elif self.type == "date":
+            words += f" between {MIN_DATE} and {MAX_DATE}"
         if self.minimum is not None and self.maximum is not None:
             words += f" between {_num(self.minimum)} and {_num(self.maximum)}"
         elif self.minimum is not None:
@@ -123,6 +163,10 @@ class Table:
     within : tuple of (column, table, key, start, end, own start, own end) or None
         The row's own dates must lie between the start and end of the row it references:
         e.g. a target's period inside its agreement's term.
+    protected : bool
+        Written by cpfr itself (derived results, audit trails), never by ``cpfr ingest``.
+    append_only : bool
+        A stored row is never replaced: a row whose key is stored already is refused.
     """
 
     name: str
@@ -134,6 +178,8 @@ class Table:
     added_in: int = 1
     checks: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
     within: tuple[str, str, str, str, str, str, str] | None = None
+    protected: bool = False
+    append_only: bool = False
 
     @property
     def key(self) -> tuple[str, ...]:

@@ -8,11 +8,17 @@ parse is reported as the user wrote it, with the line number a person sees.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -20,6 +26,11 @@ import pyarrow.parquet as pq
 from cpfr.exceptions import InputError, Problem, ValidationError
 
 ROW_COLUMN = "__row"  # the person-visible row number carried beside the data
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice and Google
+# Sheets (OWASP, "CSV Injection"): = + - @, and tab or carriage return before them.
+FORMULA_START = r"^[=+\-@\t\r]"
+# Names the engine uses beside a file's own columns: a file may not bring its own.
+RESERVED_COLUMNS = frozenset({ROW_COLUMN, "file_row_number", "filename", "file_index"})
 
 
 @dataclass(frozen=True)
@@ -28,12 +39,12 @@ class SourceFile:
 
     Attributes
     ----------
-    path : Path
-        The file.
+    path : Path or None
+        The file (None for rows cpfr hands over from memory).
     label : str
         The path as the user gave it, used in every message.
-    format : {'csv', 'parquet'}
-        File format, from the extension.
+    format : {'csv', 'parquet', 'frame'}
+        File format, from the extension ('frame': rows from memory).
     columns : tuple of str
         Column names in file order.
     header_row : int
@@ -45,7 +56,7 @@ class SourceFile:
         Data rows in the file.
     """
 
-    path: Path
+    path: Path | None
     label: str
     format: str
     columns: tuple[str, ...]
@@ -53,9 +64,34 @@ class SourceFile:
     arrow: pa.Table | None
     num_rows: int
 
+    def read_frame(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """Return the rows as a DataFrame (CSV cells as text) and the row number a person sees for each.
+
+        Raises
+        ------
+        ValidationError
+            The Parquet file cannot be read (a corrupt page).
+        """
+        if self.arrow is not None:
+            frame = self.arrow.to_pandas()
+            return frame, frame.pop(ROW_COLUMN).to_numpy()
+        assert self.path is not None
+        try:
+            frame = pd.read_parquet(self.path)
+        except (OSError, ValueError, pa.ArrowException) as error:
+            raise _fail(self.label, 0, "", None, f"a readable Parquet file ({error})") from None
+        return frame, np.arange(1, len(frame) + 1)
+
     def sha256(self) -> str:
         """Return the hex SHA-256 of the file's bytes (recorded in the ingest log)."""
         digest = hashlib.sha256()
+        if self.path is None:
+            assert self.arrow is not None
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, self.arrow.schema) as writer:
+                writer.write_table(self.arrow)
+            digest.update(sink.getvalue().to_pybytes())
+            return digest.hexdigest()
         with self.path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
@@ -75,14 +111,68 @@ def open_source(path: str | os.PathLike[str]) -> SourceFile:
     """
     label = str(path)
     file_path = Path(path)
-    if not file_path.is_file():
-        raise InputError(f"{label}: no such file")
+    try:
+        is_file = file_path.is_file()
+    except OSError as error:  # e.g. a name longer than the file system allows
+        raise InputError(f"{_shorten(label)}: cannot open ({error.strerror})") from None
+    if not is_file:
+        raise InputError(f"{_shorten(label)}: no such file")
     suffix = file_path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         return _open_parquet(file_path, label)
     if suffix in (".csv", ".txt"):
         return _open_csv(file_path, label)
     raise InputError(f"{label}: unknown file type {suffix!r} — expected .csv or .parquet")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with every text cell that a spreadsheet would run as a formula prefixed by ``'``.
+
+    Numbers are left alone (``-3`` stays a number); only text cells change.
+
+    References
+    ----------
+    OWASP Foundation, "CSV Injection" (the leading-apostrophe defence).
+    """
+    pattern = re.compile(FORMULA_START)
+    safe = frame.copy()
+    for column in safe.columns:
+        values = safe[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            safe[column] = [
+                "'" + value if isinstance(value, str) and pattern.match(value) else value for value in values
+            ]
+    return safe
+
+
+def frame_source(frame: pd.DataFrame, label: str) -> SourceFile:
+    """Wrap rows that cpfr computed (a DataFrame) so they go through the same validation as a file."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    _check_names(tuple(table.column_names), label, 0)
+    rows = pa.array(range(1, table.num_rows + 1), type=pa.int64())
+    table = table.append_column(ROW_COLUMN, rows)
+    return SourceFile(None, label, "frame", tuple(frame.columns), 0, table, table.num_rows)
+
+
+@contextlib.contextmanager
+def literal_path(path: Path) -> Iterator[str]:
+    """Yield a name for ``path`` that no engine reads as a pattern: a link in a private folder.
+
+    DuckDB (like most engines) expands ``*``, ``?`` and ``[...]`` in the paths
+    it reads, so a file named ``sales*.parquet`` would pull in its neighbours.
+    """
+    with tempfile.TemporaryDirectory(prefix="cpfr-src-") as folder:
+        link = Path(folder) / "source.parquet"
+        try:
+            link.symlink_to(path.resolve())
+        except OSError as error:
+            raise InputError(f"{_shorten(str(path))}: cannot open ({error.strerror})") from None
+        yield str(link)
+
+
+def _shorten(label: str, most: int = 200) -> str:
+    """Cut a path short enough for a one-line message (a 300-byte name is not)."""
+    return label if len(label) <= most else label[: most - 3] + "..."
 
 
 def _fail(label: str, row: int, column: str, value: str | None, expected: str) -> ValidationError:
@@ -163,6 +253,12 @@ def _check_names(names: tuple[str, ...], label: str, header_row: int) -> None:
     for position, name in enumerate(names, start=1):
         if not name:
             problems.append(Problem(label, header_row, f"#{position}", "", "a column name"))
+        elif name in RESERVED_COLUMNS or any(ord(char) < 32 for char in name):
+            problems.append(
+                Problem(
+                    label, header_row, f"#{position}", name, "a column of the table (that name is reserved)"
+                )
+            )
         elif name in seen:
             problems.append(Problem(label, header_row, name, name, "each column name once"))
         seen.add(name)

@@ -125,12 +125,7 @@ def _load_future(
         raise SchemaError(
             f"{label}:{source.header_row}:{missing[0]}: missing — expected a column {missing[0]!r}"
         )
-    if source.arrow is not None:
-        frame = source.arrow.to_pandas()
-        rows = frame.pop("__row").to_numpy()
-    else:
-        frame = pd.read_parquet(source.path)
-        rows = np.arange(1, len(frame) + 1)
+    frame, rows = source.read_frame()
     covariates = tuple(column for column in exogenous if column in frame.columns)
     frame["unique_id"] = frame["unique_id"].astype(str).str.strip()
     dates = pd.to_datetime(frame["ds"], errors="coerce")

@@ -11,16 +11,13 @@ any file, with one ``forecast_runs`` row describing the run.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from cpfr.data.datasets import LongDataset, fill_gaps
 from cpfr.data.schema import FORECAST_QUANTILES
-from cpfr.data.sources import open_source
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
 from cpfr.forecast.auto import AutoForecaster
@@ -161,11 +158,8 @@ def forecast_store(
             }
         ]
     )
-    with tempfile.TemporaryDirectory() as scratch:
-        for table, frame in (("forecasts", rows), ("forecast_runs", run)):
-            path = Path(scratch) / f"{table}.parquet"
-            frame.to_parquet(path, index=False)
-            store.ingest(open_source(path), table)
+    for table, frame in (("forecasts", rows), ("forecast_runs", run)):
+        store.write_rows(frame, table)
     return StoreForecast(run_id, rows, forecaster, censored, method, aggregates)
 
 

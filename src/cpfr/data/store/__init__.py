@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import typing
 
 from cpfr.data.store.base import (
     CUBE_DIMENSIONS,
@@ -17,13 +18,19 @@ from cpfr.data.store.base import (
     TableInfo,
     resolve_db_path,
 )
+from cpfr.data.store.duckdb_connect import DEFAULT_WAIT_SECONDS, STORE_MODES
 from cpfr.data.store.duckdb_store import DuckDBStore
 from cpfr.exceptions import StoreError
+
+if typing.TYPE_CHECKING:
+    from cpfr.data.store.duckdb_connect import StoreMode
 
 __all__ = [
     "CUBE_DIMENSIONS",
     "DB_ENV_VAR",
     "DEFAULT_DB",
+    "DEFAULT_WAIT_SECONDS",
+    "STORE_MODES",
     "DuckDBStore",
     "IngestResult",
     "Store",
@@ -34,11 +41,31 @@ __all__ = [
 ]
 
 
-def open_store(db: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> Store:
+def open_store(
+    db: str | os.PathLike[str] | None = None,
+    *,
+    mode: StoreMode = "write",
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    migrate: bool = True,
+) -> Store:
     """Open (and by default migrate) the store at ``db``; see :func:`resolve_db_path`.
+
+    Parameters
+    ----------
+    db : str or path-like, optional
+        The store's location.
+    mode : {'write', 'read', 'create'}
+        ``write``: an existing cpfr store; ``read``: the same, read-only (several
+        readers share it); ``create``: a missing store is created.
+    wait_seconds : float
+        How long to wait while another process holds the store's lock.
+    migrate : bool
+        Apply pending schema migrations.
 
     Raises
     ------
+    StoreNotFoundError, NotAStoreError, StoreBusyError, ReadOnlyStoreError, MigrationError
+        See :mod:`cpfr.exceptions`.
     StoreError
         For a server URL whose backend is not available in this install.
     """
@@ -47,4 +74,4 @@ def open_store(db: str | os.PathLike[str] | None = None, *, migrate: bool = True
         raise StoreError(
             f"{location}: the PostgreSQL backend is not part of this release; use a DuckDB file path"
         )
-    return DuckDBStore(location, migrate=migrate)
+    return DuckDBStore(location, mode=mode, wait_seconds=wait_seconds, migrate=migrate)

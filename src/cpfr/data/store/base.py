@@ -108,6 +108,7 @@ class Store(ABC):
     """
 
     location: str
+    read_only: bool
 
     @abstractmethod
     def schema_version(self) -> int:
@@ -128,6 +129,10 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def write_rows(self, frame: pd.DataFrame, table: str) -> IngestResult:
+        """Validate rows cpfr computed and upsert them in one transaction (the way into protected tables)."""
+
+    @abstractmethod
     def table_info(self) -> list[TableInfo]:
         """Return row counts and per-partner date ranges of every table."""
 
@@ -136,8 +141,14 @@ class Store(ABC):
         """Return a whole table (only ``partner_id``'s and shared rows if given), sorted by key."""
 
     @abstractmethod
-    def export(self, table: str, output: Path, *, partner_id: str | None = None) -> int:
-        """Write ``table`` to ``output`` (Parquet, or CSV by extension); return rows written."""
+    def export(
+        self, table: str, output: Path, *, partner_id: str | None = None, spreadsheet_safe: bool = True
+    ) -> int:
+        """Write ``table`` to ``output`` (Parquet, or CSV by extension); return rows written.
+
+        With ``spreadsheet_safe``, CSV text cells that a spreadsheet would run as a formula
+        are neutralised (see :func:`cpfr.data.sources.spreadsheet_safe`).
+        """
 
     @abstractmethod
     def sales_cube(

@@ -15,10 +15,11 @@ Design choices, and why:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from time import perf_counter
 
@@ -27,11 +28,22 @@ import pandas as pd
 
 from cpfr.data import schema
 from cpfr.data.migrations import LATEST_VERSION, MIGRATIONS, Migration
-from cpfr.data.sources import ROW_COLUMN, SourceFile
+from cpfr.data.sources import FORMULA_START, ROW_COLUMN, SourceFile, frame_source, literal_path
 from cpfr.data.store.base import CUBE_DIMENSIONS, IngestResult, Store, TableInfo
+from cpfr.data.store.duckdb_connect import DEFAULT_WAIT_SECONDS, StoreMode, connect
 from cpfr.data.store.plan import IngestPlan
 from cpfr.data.store.sql import SQL_TYPES, default_sql, ident, literal
-from cpfr.exceptions import InputError, MigrationError, Problem, StoreError, ValidationError
+from cpfr.exceptions import (
+    AccessError,
+    CpfrError,
+    InputError,
+    MigrationError,
+    NotAStoreError,
+    Problem,
+    ReadOnlyStoreError,
+    StoreError,
+    ValidationError,
+)
 
 MAX_PROBLEMS = 50
 
@@ -58,50 +70,77 @@ _CUBE_SQL = {
 }
 
 
-def _connection_config() -> dict[str, str | bool | int | float | list[str]]:
-    # Rows need no particular order on insert (the natural key identifies
-    # them), and not keeping it lets DuckDB stream big files in less memory.
-    # CPFR_DUCKDB_MEMORY caps DuckDB's memory (e.g. '2GB'); past it, DuckDB
-    # spills to a temporary directory instead of failing.
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "preserve_insertion_order": False,
-        "allocator_flush_threshold": "32MB",
-    }
-    limit = os.environ.get("CPFR_DUCKDB_MEMORY")
-    if limit:
-        config["memory_limit"] = limit
-    return config
-
-
 class DuckDBStore(Store):
     """A cpfr store in a DuckDB file (the embedded default).
 
     Parameters
     ----------
     path : str
-        Database file (created if absent); ``:memory:`` for a throwaway store.
+        Database file; ``:memory:`` for a throwaway store.
+    mode : {'write', 'read', 'create'}
+        ``write`` (default): the file must be a cpfr store; ``read``: the same,
+        opened read-only so that other readers can share it (writes raise
+        :class:`~cpfr.exceptions.ReadOnlyStoreError`); ``create``: a missing file
+        becomes a new store.
+    wait_seconds : float
+        How long to wait for another process's lock before
+        :class:`~cpfr.exceptions.StoreBusyError`.
     migrate : bool
         Apply pending migrations on open (default). With False, an older
         store can be opened as it is, e.g. to test migrations.
+
+    Raises
+    ------
+    StoreNotFoundError, NotAStoreError, StoreBusyError, ReadOnlyStoreError, MigrationError
+        As their names say; see :mod:`cpfr.data.store.duckdb_connect`.
     """
 
-    def __init__(self, path: str, *, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        mode: StoreMode = "write",
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        migrate: bool = True,
+    ) -> None:
         self.location = path
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._con, self.read_only = connect(path, mode, wait_seconds)
         try:
-            self._con = duckdb.connect(path, config=_connection_config())
-        except duckdb.Error as error:
-            raise StoreError(f"{path}: cannot open the store ({error})") from None
-        version = self.schema_version()
-        if version > LATEST_VERSION:
+            self._check_is_cpfr_store(mode)
+            version = self.schema_version()
+            if version > LATEST_VERSION:
+                raise MigrationError(
+                    f"{path}: schema version {version} is newer than this cpfr knows ({LATEST_VERSION});"
+                    " upgrade cpfr"
+                )
+            if migrate and version < LATEST_VERSION:
+                if self.read_only:
+                    raise ReadOnlyStoreError(
+                        f"{path}: the store is at schema version {version} and this cpfr needs "
+                        f"{LATEST_VERSION}; open it once with write access (cpfr db migrate) to upgrade it"
+                    )
+                self.migrate()
+        except BaseException:
             self._con.close()
-            raise MigrationError(
-                f"{path}: schema version {version} is newer than this cpfr knows ({LATEST_VERSION});"
-                " upgrade cpfr"
+            raise
+
+    def _check_is_cpfr_store(self, mode: StoreMode) -> None:
+        """Refuse another application's DuckDB file instead of adding cpfr's tables to it."""
+        names = {
+            str(row[0])
+            for row in self._con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
+        if "schema_migrations" in names:
+            return
+        if names:
+            shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+            raise NotAStoreError(
+                f"{self.location}: not a cpfr store (a DuckDB database with other tables: {shown})"
             )
-        if migrate:
-            self.migrate()
+        if mode != "create" and self.location != ":memory:":
+            raise NotAStoreError(f"{self.location}: an empty DuckDB database, not a cpfr store")
 
     # -- schema ---------------------------------------------------------------
 
@@ -129,9 +168,9 @@ class DuckDBStore(Store):
         return applied
 
     def _apply(self, migration: Migration) -> None:
+        self._require_writable()
         con = self._con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction(f"migration {migration.version}"):
             con.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations "
                 "(version INTEGER NOT NULL, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
@@ -151,40 +190,49 @@ class DuckDBStore(Store):
                 "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
                 [migration.version, migration.description],
             )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
     # -- ingestion ------------------------------------------------------------
 
     def ingest(self, source: SourceFile, table: str, *, dry_run: bool = False) -> IngestResult:
         """Validate ``source`` against ``table`` and upsert it in one transaction.
 
+        A column the file lacks keeps its stored value in the rows the file
+        updates (see :class:`~cpfr.data.store.plan.IngestPlan`).
+
         Raises
         ------
         ValidationError
             Listing every problem found (at most 50 shown, all counted);
             nothing is written.
+        AccessError
+            ``table`` is one cpfr writes itself (derived results, audit trails).
         """
+        return self._ingest(source, _user_table(table), dry_run=dry_run)
+
+    def write_rows(self, frame: pd.DataFrame, table: str) -> IngestResult:
+        """Validate cpfr's own rows (forecasts, runs, the override trail) and write them in one transaction.
+
+        The same checks as a user's file; the only way into the protected tables.
+        """
+        spec = _any_table(table)
+        return self._ingest(frame_source(frame, f"<{spec.name} written by cpfr>"), spec, dry_run=False)
+
+    def _ingest(self, source: SourceFile, spec: schema.Table, *, dry_run: bool) -> IngestResult:
         started = perf_counter()
-        spec = _user_table(table)
-        self._register(source)
-        try:
-            plan = IngestPlan(spec, source, self._source_types())
-            self._validate(plan)
-            # An empty table has nothing to replace: skip a join of the whole file.
-            stored = f"SELECT EXISTS (SELECT 1 FROM {ident(spec.name)})"
-            empty = not self._con.execute(stored).fetchall()[0][0]
-            if dry_run:
+        if not dry_run:
+            self._require_writable()
+        with self._registered(source):
+            try:
+                # An empty table has nothing to replace: skip a join of the whole file.
+                stored = f"SELECT EXISTS (SELECT 1 FROM {ident(spec.name)})"
+                empty = not self._con.execute(stored).fetchall()[0][0]
+                plan = IngestPlan(spec, source, self._source_types(), merge=not empty)
+                self._validate(plan)
                 replaced = 0 if empty else self._count_replaced(spec)
-            else:
+            except duckdb.Error as error:
+                raise _unreadable(source, error) from None
+            if not dry_run:
                 replaced = self._write(plan, replace=not empty)
-        finally:
-            self._con.execute("DROP VIEW IF EXISTS __typed")
-            self._con.execute("DROP VIEW IF EXISTS __src")
-            if source.arrow is not None:
-                self._con.unregister("__src_arrow")
         return IngestResult(
             spec.name,
             source.label,
@@ -195,23 +243,56 @@ class DuckDBStore(Store):
             perf_counter() - started,
         )
 
-    def _register(self, source: SourceFile) -> None:
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyStoreError(f"{self.location}: the store is open read-only; nothing was written")
+
+    @contextlib.contextmanager
+    def _registered(self, source: SourceFile) -> Iterator[None]:
+        """Expose the file to SQL as the view ``__src`` (and drop what ingesting it made)."""
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(self._drop_scratch, source)
+            if source.arrow is not None:
+                self._con.register("__src_arrow", source.arrow)
+                self._con.execute("CREATE OR REPLACE TEMP VIEW __src AS SELECT * FROM __src_arrow")
+            else:
+                # DuckDB reads a path as a glob pattern: '*' or '?' in a file's name would pull in
+                # its neighbours. A link with a plain name in a private folder is read instead.
+                assert source.path is not None
+                path = cleanup.enter_context(literal_path(source.path))
+                try:
+                    self._con.execute(
+                        f"CREATE OR REPLACE TEMP VIEW __src AS SELECT * EXCLUDE (file_row_number), "
+                        f"file_row_number + 1 AS {ROW_COLUMN} "
+                        f"FROM read_parquet({literal(path)}, file_row_number = true)"
+                    )
+                except duckdb.Error as error:
+                    raise _unreadable(source, error) from None
+            yield
+
+    def _drop_scratch(self, source: SourceFile) -> None:
+        for statement in (
+            "DROP TABLE IF EXISTS __typed",
+            "DROP VIEW IF EXISTS __typed",
+            "DROP VIEW IF EXISTS __src",
+        ):
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute(statement)
         if source.arrow is not None:
-            self._con.register("__src_arrow", source.arrow)
-            self._con.execute("CREATE OR REPLACE TEMP VIEW __src AS SELECT * FROM __src_arrow")
-        else:
-            self._con.execute(
-                f"CREATE OR REPLACE TEMP VIEW __src AS SELECT * EXCLUDE (file_row_number), "
-                f"file_row_number + 1 AS {ROW_COLUMN} "
-                f"FROM read_parquet({literal(str(source.path))}, file_row_number = true)"
-            )
+            with contextlib.suppress(duckdb.Error):
+                self._con.unregister("__src_arrow")
 
     def _source_types(self) -> dict[str, str]:
         rows = self._con.execute("DESCRIBE __src").fetchall()
         return {str(row[0]): str(row[1]) for row in rows}
 
     def _validate(self, plan: IngestPlan) -> None:
-        self._con.execute(f"CREATE OR REPLACE TEMP VIEW __typed AS {plan.typed_select()}")
+        if plan.needs_merge:
+            # The stored values of the columns the file lacks are read once, before any check,
+            # into a scratch table: the write below deletes the rows they come from.
+            self._con.execute(f"CREATE TEMP TABLE __typed AS {plan.merged_select()}")
+        else:
+            self._con.execute(f"CREATE OR REPLACE TEMP VIEW __typed AS {plan.typed_select()}")
         problems = list(plan.header_problems)
         total = len(problems)
         # One query per kind of check, one after another: a UNION ALL would
@@ -243,16 +324,14 @@ class DuckDBStore(Store):
         spec = plan.table
         target = ident(spec.name)
         match = " AND ".join(f"{target}.{ident(key)} = t.{ident(key)}" for key in spec.key)
-        con = self._con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction("the ingest"):
             replaced = 0
             if replace:
-                replaced = con.execute(
+                replaced = self._con.execute(
                     f"DELETE FROM {target} USING __typed t WHERE {match}{_date_window(spec, target)}"
                 ).fetchall()[0][0]
-            con.execute(plan.insert_sql())
-            con.execute(
+            self._con.execute(plan.insert_sql())
+            self._con.execute(
                 "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     str(uuid.uuid4()),
@@ -264,11 +343,30 @@ class DuckDBStore(Store):
                     None,
                 ],
             )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return int(replaced)
+
+    @contextlib.contextmanager
+    def _transaction(self, what: str) -> Iterator[None]:
+        """Run the block in one transaction; a failure rolls it back and is reported as itself.
+
+        A ROLLBACK that fails too (a full disk, a lost file) is added to the
+        original error as a note, never raised in its place.
+        """
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            con.execute("COMMIT")
+        except BaseException as error:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error as rollback_error:
+                error.add_note(f"the rollback failed too: {_first_line(rollback_error)}")
+            if isinstance(error, duckdb.Error):
+                raise StoreError(
+                    f"{self.location}: {what} failed and nothing was written ({_first_line(error)})"
+                ) from error
+            raise
 
     # -- reads ----------------------------------------------------------------
 
@@ -294,11 +392,14 @@ class DuckDBStore(Store):
         sql, params = _select_table(_any_table(table), partner_id)
         return self._con.execute(sql, params).df()
 
-    def export(self, table: str, output: Path, *, partner_id: str | None = None) -> int:
+    def export(
+        self, table: str, output: Path, *, partner_id: str | None = None, spreadsheet_safe: bool = True
+    ) -> int:
         """Write ``table`` to ``output`` (Parquet, or CSV by extension); return rows written.
 
         The file is written beside ``output`` and renamed over it, so a failed
-        export never leaves a half-written file.
+        export never leaves a half-written file. With ``spreadsheet_safe``, a CSV
+        text cell that starts like a formula gets a leading apostrophe.
         """
         spec = _any_table(table)
         suffix = output.suffix.lower()
@@ -308,9 +409,16 @@ class DuckDBStore(Store):
         output.parent.mkdir(parents=True, exist_ok=True)
         partial = output.with_name(f".{output.name}.partial{suffix}")
         sql, params = _select_table(spec, partner_id)
-        self._con.execute(f"COPY ({sql}) TO {literal(str(partial))} {fmt}", params)
-        os.replace(partial, output)
-        row = self._con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0]
+        count_sql = f"SELECT count(*) FROM ({sql})"
+        if suffix == ".csv" and spreadsheet_safe:
+            sql = f"SELECT {', '.join(_safe_cell(column) for column in spec.columns)} FROM ({sql})"
+        try:
+            self._con.execute(f"COPY ({sql}) TO {literal(str(partial))} {fmt}", params)
+            os.replace(partial, output)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        row = self._con.execute(count_sql, params).fetchall()[0]
         return int(row[0]) if row else 0
 
     def sales_cube(
@@ -391,9 +499,37 @@ def _date_window(spec: schema.Table, target: str) -> str:
 
 
 def _user_table(name: str) -> schema.Table:
+    if name in schema.PROTECTED_TABLES:
+        raise AccessError(
+            f"table {name!r} is written by cpfr itself (derived results or an audit trail), "
+            f"not by ingest; tables you can load: {', '.join(schema.USER_TABLES)}"
+        )
     if name not in schema.USER_TABLES:
         raise InputError(f"unknown table {name!r} — expected one of {', '.join(schema.USER_TABLES)}")
     return schema.table(name)
+
+
+def _safe_cell(column: schema.Column) -> str:
+    """Return a column for a CSV export: a text cell that starts like a formula gets an apostrophe."""
+    name = ident(column.name)
+    if column.type != "text":
+        return name
+    quote = literal("'")
+    formula = f"regexp_matches({name}, {literal(FORMULA_START)})"
+    return f"CASE WHEN {formula} THEN {quote} || {name} ELSE {name} END AS {name}"
+
+
+def _unreadable(source: SourceFile, error: duckdb.Error) -> CpfrError:
+    """Say whose fault an engine error while reading a file is: the file's (a corrupt page) or the disk's."""
+    text = _first_line(error)
+    if source.path is None or "No space left" in text or isinstance(error, duckdb.OutOfMemoryException):
+        return StoreError(f"cannot validate {source.label}: {text}")
+    return ValidationError([Problem(source.label, 0, "", None, f"a readable {source.format} file ({text})")])
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(error).__name__
 
 
 def _any_table(name: str) -> schema.Table:

@@ -12,18 +12,41 @@ from cpfr.data.sources import ROW_COLUMN, SourceFile
 from cpfr.data.store.sql import SQL_TYPES, default_sql, ident, is_integer_type, literal
 from cpfr.exceptions import Problem
 
+# C0 and C1 control characters (tab, newline, NUL, escape, ...): never part of a name or a reason,
+# and they break CSV exports, terminals and spreadsheets.
+_CONTROL_CHARACTERS = r"[\x00-\x1F\x7F-\x9F]"
+
 
 class IngestPlan:
     """The SQL that checks one file against one table and writes it.
 
     Typed values come from casting the file's columns; a value that is
     present but does not cast is a type problem, reported with its text.
+
+    Upsert semantics: a row whose key is stored replaces the stored row, but a
+    column the file does not have keeps its stored value (``merge``); an empty
+    cell in a column the file has clears the value. A new row gets the column's
+    default (or no value) for what the file leaves out.
+
+    Parameters
+    ----------
+    table : Table
+        The target table.
+    source : SourceFile
+        The file.
+    source_types : dict
+        The engine's type of each of the file's columns.
+    merge : bool
+        The table already holds rows, so rows of the file may update stored ones.
     """
 
-    def __init__(self, table: schema.Table, source: SourceFile, source_types: dict[str, str]) -> None:
+    def __init__(
+        self, table: schema.Table, source: SourceFile, source_types: dict[str, str], *, merge: bool = False
+    ) -> None:
         self.table = table
         self.source = source
         self.source_types = source_types
+        self.merge = merge
         label, header_row = source.label, source.header_row
         names = {column.name for column in table.columns}
         present = [name for name in source.columns if name in names]
@@ -81,9 +104,43 @@ class IngestPlan:
         return f"TRY_CAST({raw} AS {SQL_TYPES[column.type]})"
 
     def typed_select(self) -> str:
-        """SELECT of the file with every table column typed, plus the row number."""
+        """SELECT of the file with every table column typed, plus the row number.
+
+        Columns the file lacks hold their default here; :meth:`merged_select`
+        fills them from the stored row where the key is stored.
+        """
         columns = [f"{self._typed(column)} AS {ident(column.name)}" for column in self.table.columns]
         return f"SELECT {ROW_COLUMN}, {', '.join(columns)} FROM __src"
+
+    @property
+    def absent(self) -> list[str]:
+        """Non-key columns of the table that the file does not have."""
+        return [column.name for column in self.table.columns if column.name not in self.present]
+
+    @property
+    def needs_merge(self) -> bool:
+        """True when stored rows may be updated and the file lacks columns whose stored values must stay."""
+        return self.merge and bool(self.absent) and all(key in self.present for key in self.table.key)
+
+    def merged_select(self) -> str:
+        """SELECT of the typed file where each column the file lacks keeps the stored row's value."""
+        keys = self.table.key
+        match = " AND ".join(f"s.{ident(key)} = t.{ident(key)}" for key in keys)
+        stored = f"s.{ident(keys[0])} IS NOT NULL"
+        columns = [
+            f"t.{ident(column.name)}"
+            if column.name in self.present
+            else f"CASE WHEN {stored} THEN s.{ident(column.name)} ELSE t.{ident(column.name)} END"
+            for column in self.table.columns
+        ]
+        select = ", ".join(
+            f"{value} AS {ident(column.name)}"
+            for value, column in zip(columns, self.table.columns, strict=True)
+        )
+        return (
+            f"SELECT t.{ROW_COLUMN}, {select} FROM ({self.typed_select()}) t "
+            f"LEFT JOIN {ident(self.table.name)} s ON {match}"
+        )
 
     def problem_queries(self) -> list[str]:
         """Return SELECTs yielding (row_number, column_name, bad_value, expected), one per kind of check.
@@ -96,14 +153,34 @@ class IngestPlan:
         for column in self.table.columns:
             if column.name in self.present:
                 checks += self._column_checks(column)
+        merged_rules = []
         for rule, (first, second) in self.table.checks:
             if first in self.present and second in self.present:
                 checks.append(self._rule_check(rule, first, second))
+            elif self.needs_merge and (first in self.present or second in self.present):
+                merged_rules.append(self._rule_check(rule, first, second, typed=True))
         queries = [self._row_checks_query(checks)] if checks else []
+        for condition, name, value, expected in merged_rules:  # the stored half of the pair is in __typed
+            queries.append(f"SELECT {ROW_COLUMN}, {name}, {value}, {expected} FROM __typed WHERE {condition}")
         if all(key in self.present for key in self.table.key):
             queries.append(self._duplicate_query())
+            if self.table.append_only and self.merge:
+                queries.append(self._stored_key_query())
         queries += self._reference_queries()
         return queries
+
+    def _stored_key_query(self) -> str:
+        """Rows of an append-only table whose key is stored already: the trail is never rewritten."""
+        keys = self.table.key
+        match = " AND ".join(f"s.{ident(key)} = t.{ident(key)}" for key in keys)
+        shown = " || ', ' || ".join(f"CAST(t.{ident(key)} AS VARCHAR)" for key in keys)
+        names = ", ".join(keys)
+        expected = f"a new {names}: {self.table.name} is append-only, a stored row never changes"
+        return (
+            f"SELECT t.{ROW_COLUMN}, {literal(', '.join(keys))}, {shown}, "
+            f"{literal(expected)} "
+            f"FROM __typed t SEMI JOIN {ident(self.table.name)} s ON {match}"
+        )
 
     @staticmethod
     def _row_checks_query(checks: list[tuple[str, str, str, str]]) -> str:
@@ -135,12 +212,31 @@ class IngestPlan:
             bounds.append(f"{typed} > {column.maximum!r}")
         if column.choices:
             bounds.append(f"{typed} NOT IN ({', '.join(literal(c) for c in column.choices)})")
+        elif column.is_identifier:
+            bounds.append(f"NOT regexp_full_match({typed}, {literal(schema.IDENTIFIER_PATTERN)})")
+            bounds.append(f"length({typed}) > {schema.IDENTIFIER_MAX_LENGTH}")
+        elif column.type == "text":
+            bounds.append(f"regexp_matches({typed}, {literal(_CONTROL_CHARACTERS)})")
+            bounds.append(f"length({typed}) > {column.max_length}")
+            if column.json_object:
+                bounds.append(f"NOT coalesce(try(json_type(CAST({typed} AS JSON)) = 'OBJECT'), false)")
+        if column.type == "date":
+            bounds.append(f"NOT isfinite({typed})")
+            bounds.append(
+                f"{typed} NOT BETWEEN DATE {literal(schema.MIN_DATE)} AND DATE {literal(schema.MAX_DATE)}"
+            )
         if bounds:
             checks.append((" OR ".join(bounds), name, text, expected))
         return checks
 
-    def _rule_check(self, rule: str, first: str, second: str) -> tuple[str, str, str, str]:
-        a, b = (self._typed(self.table.column(name)) for name in (first, second))
+    def _rule_check(
+        self, rule: str, first: str, second: str, *, typed: bool = False
+    ) -> tuple[str, str, str, str]:
+        """Return a row rule as (condition, column, bad value, expected) in SQL."""
+        if typed:
+            a, b = ident(first), ident(second)
+        else:
+            a, b = (self._typed(self.table.column(name)) for name in (first, second))
         if rule == "ordered_dates":
             expected = f"{literal(f'a date on or after {first} (')} || CAST({a} AS VARCHAR) || ')'"
             condition = f"{b} < {a}"
@@ -209,7 +305,8 @@ class IngestPlan:
         if self.table.within is None:
             return []
         via, ref_table, ref_key, ref_start, ref_end, first, last = self.table.within
-        if not {via, first, last} <= self.present:
+        involved = {via, first, last}
+        if not (involved <= self.present or (self.needs_merge and involved & self.present)):
             return []
         term = (
             f"'a date within {ref_table} ' || t.{ident(via)} || ' (' || CAST(r.{ident(ref_start)} AS VARCHAR)"
