@@ -12,7 +12,6 @@ import os
 from cpfr.data import schema
 from cpfr.data.sources import open_source
 from cpfr.data.store import IngestResult, Store
-from cpfr.exceptions import InputError
 
 
 def ingest_file(
@@ -38,11 +37,12 @@ def ingest_file(
 
     Raises
     ------
+    AccessError
+        A table cpfr writes itself (forecasts, the override trail, ...).
     InputError
         Unknown table, missing file, unknown file type.
     ValidationError
         The file breaks the table's rules; ``.problems`` lists them.
     """
-    if table not in schema.USER_TABLES:  # before reading the file: a typo costs nothing
-        raise InputError(f"unknown table {table!r} — expected one of {', '.join(schema.USER_TABLES)}")
+    schema.user_table(table)  # before reading the file: a typo costs nothing
     return store.ingest(open_source(path), table, dry_run=dry_run)

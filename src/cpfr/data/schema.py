@@ -41,6 +41,7 @@ from cpfr.data.schema_types import IDENTIFIER_PATTERN as IDENTIFIER_PATTERN
 from cpfr.data.schema_types import MAX_DATE as MAX_DATE
 from cpfr.data.schema_types import MIN_DATE as MIN_DATE
 from cpfr.data.schema_types import LogicalType as LogicalType
+from cpfr.exceptions import AccessError, InputError
 
 
 def _partner(required: bool = False, doc: str = "owning brand partner (empty: platform-shared)") -> Column:
@@ -564,6 +565,26 @@ def table(name: str) -> Table:
         return TABLES_BY_NAME[name]
     except KeyError:
         raise KeyError(f"unknown table {name!r}; expected one of {', '.join(USER_TABLES)}") from None
+
+
+def user_table(name: str) -> Table:
+    """Return the table a file may be loaded into, refusing unknown tables and those cpfr writes itself.
+
+    Raises
+    ------
+    AccessError
+        ``name`` holds derived results or an audit trail (:data:`PROTECTED_TABLES`).
+    InputError
+        ``name`` is not a table of the data model.
+    """
+    if name in PROTECTED_TABLES:
+        raise AccessError(
+            f"table {name!r} is written by cpfr itself (derived results or an audit trail), "
+            f"not loaded from files; tables you can load: {', '.join(USER_TABLES)}"
+        )
+    if name not in USER_TABLES:
+        raise InputError(f"unknown table {name!r} — expected one of {', '.join(USER_TABLES)}")
+    return TABLES_BY_NAME[name]
 
 
 def data_model_markdown() -> str:

@@ -34,7 +34,6 @@ from cpfr.data.store.duckdb_connect import DEFAULT_WAIT_SECONDS, StoreMode, conn
 from cpfr.data.store.plan import IngestPlan
 from cpfr.data.store.sql import SQL_TYPES, default_sql, ident, literal
 from cpfr.exceptions import (
-    AccessError,
     CpfrError,
     InputError,
     MigrationError,
@@ -207,7 +206,7 @@ class DuckDBStore(Store):
         AccessError
             ``table`` is one cpfr writes itself (derived results, audit trails).
         """
-        return self._ingest(source, _user_table(table), dry_run=dry_run)
+        return self._ingest(source, schema.user_table(table), dry_run=dry_run)
 
     def write_rows(self, frame: pd.DataFrame, table: str) -> IngestResult:
         """Validate cpfr's own rows (forecasts, runs, the override trail) and write them in one transaction.
@@ -496,17 +495,6 @@ def _date_window(spec: schema.Table, target: str) -> str:
         f" AND {target}.{column} BETWEEN (SELECT min({column}) FROM __typed)"
         f" AND (SELECT max({column}) FROM __typed)"
     )
-
-
-def _user_table(name: str) -> schema.Table:
-    if name in schema.PROTECTED_TABLES:
-        raise AccessError(
-            f"table {name!r} is written by cpfr itself (derived results or an audit trail), "
-            f"not by ingest; tables you can load: {', '.join(schema.USER_TABLES)}"
-        )
-    if name not in schema.USER_TABLES:
-        raise InputError(f"unknown table {name!r} — expected one of {', '.join(schema.USER_TABLES)}")
-    return schema.table(name)
 
 
 def _safe_cell(column: schema.Column) -> str:

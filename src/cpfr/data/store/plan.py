@@ -219,7 +219,8 @@ class IngestPlan:
             bounds.append(f"regexp_matches({typed}, {literal(_CONTROL_CHARACTERS)})")
             bounds.append(f"length({typed}) > {column.max_length}")
             if column.json_object:
-                bounds.append(f"NOT coalesce(try(json_type(CAST({typed} AS JSON)) = 'OBJECT'), false)")
+                is_object = f"coalesce(try(json_type(CAST({typed} AS JSON)) = 'OBJECT'), false)"
+                bounds.append(f"({typed} IS NOT NULL AND NOT {is_object})")
         if column.type == "date":
             bounds.append(f"NOT isfinite({typed})")
             bounds.append(
