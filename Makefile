@@ -7,7 +7,7 @@ DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 PLAN_DIR ?= plan
 
-.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions clean
+.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions bench-fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ bench-attainment: $(STAMP)
 
 bench-exceptions: $(STAMP)
 	$(BIN)/python benchmarks/exception_detection.py
+
+bench-fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) $(PLAN_DIR) $(DB) $(DB).wal .pytest_cache .mypy_cache .ruff_cache

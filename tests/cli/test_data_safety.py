@@ -400,3 +400,35 @@ def test_usage_errors_keep_exit_2(cli: Cli) -> None:
     assert cli("ingest").exit_code == 2
     assert cli("no-such-command").exit_code == 2
     assert cli("summary", "--wait", "-1").exit_code == 2
+
+
+class _FailingConnection:
+    """A connection whose write and whose ROLLBACK both fail, as on a disk that just filled up."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, *args: object) -> object:
+        if sql == "ROLLBACK":
+            self._connection.execute(sql)
+            raise duckdb.IOException("IO Error: could not truncate the write-ahead log")
+        if sql.startswith("INSERT INTO ingest_log"):
+            raise duckdb.IOException("IO Error: No space left on device")
+        return self._connection.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._connection, name)
+
+
+def test_a_failed_rollback_never_hides_the_original_error(db_path: Path, write_file: WriteFile) -> None:
+    from cpfr.data.ingest import ingest_file
+    from cpfr.exceptions import StoreError
+
+    before = _digest(db_path)
+    with open_store(db_path) as store:
+        store._con = _FailingConnection(store._con)  # type: ignore[attr-defined]
+        with pytest.raises(StoreError) as caught:
+            ingest_file(store, write_file("p.csv", "partner_id,name\nLENOVO,Lenovo\n"), "partners")
+    assert "No space left on device" in str(caught.value) and "nothing was written" in str(caught.value)
+    assert any("rollback failed too" in note for note in getattr(caught.value.__cause__, "__notes__", []))
+    assert _digest(db_path) == before

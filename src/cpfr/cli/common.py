@@ -85,6 +85,23 @@ def parse_date(text: str, flag: str) -> dt.date:
         raise InputError(f"{flag} {text!r}: expected a date YYYY-MM-DD") from None
 
 
+def json_text(payload: object) -> str:
+    """Return ``payload`` as strict JSON: a non-finite number (an unreachable level) becomes null."""
+    import json
+    import math
+
+    def finite(value: object) -> object:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: finite(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [finite(item) for item in value]
+        return value
+
+    return json.dumps(finite(payload), allow_nan=False)
+
+
 def write_table(frame: pd.DataFrame, path: Path, *, spreadsheet_safe: bool = True) -> None:
     """Write atomically: a reader never sees half a file, a failed run leaves no file.
 

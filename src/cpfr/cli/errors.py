@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sys
 import tempfile
 import traceback
 from collections.abc import Iterator
@@ -92,6 +93,8 @@ def report(error: BaseException) -> int:
         err_console.print(f"[red]{error.total} problem(s); nothing was written.[/red]")
     elif isinstance(error, KeyboardInterrupt):
         _say("interrupted; nothing half-written was kept")
+    elif isinstance(error, BrokenPipeError):
+        _quiet_stdout()  # the reader went away (`cpfr ... | head`): nothing to say to anyone
     elif code == EXIT_INTERNAL:
         log = _write_crash_log(error)
         where = f"details in {log}" if log else "the log could not be written"
@@ -109,6 +112,15 @@ _HINTS: dict[type[BaseException], str] = {
     StoreBusyError: "",
     ReadOnlyStoreError: " (run it where the store file can be written, or copy the store)",
 }
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that Python's own flush at exit does not fail on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test runner's buffer): nothing to flush
+        pass
 
 
 def _say(text: str) -> None:

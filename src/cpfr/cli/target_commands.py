@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +16,7 @@ from cpfr.cli.common import (
     WaitOption,
     check_output,
     console,
+    json_text,
     parse_date,
     reported_errors,
     write_table,
@@ -165,7 +165,7 @@ def attainment(
         "samples": len(result.totals),
     }
     if as_json:
-        typer.echo(json.dumps(payload))
+        typer.echo(json_text(payload))
         return
     table = Table(title=f"{target_id} as of {result.as_of}", title_justify="left")
     table.add_column("measure")

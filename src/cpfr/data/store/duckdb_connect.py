@@ -97,6 +97,10 @@ def connect(path: str, mode: StoreMode, wait_seconds: float) -> tuple[duckdb.Duc
             time.sleep(pause)
             pause = min(pause * 2, _LAST_RETRY_SECONDS)
         except _ReadOnlyFile:
+            if not exists:
+                raise StoreError(
+                    f"{path}: cannot create the store here (the folder is not writable)"
+                ) from None
             if mode != "read":
                 raise ReadOnlyStoreError(
                     f"{path}: the store is read-only (file or file system); this command writes to it"

@@ -414,6 +414,9 @@ class DuckDBStore(Store):
         try:
             self._con.execute(f"COPY ({sql}) TO {literal(str(partial))} {fmt}", params)
             os.replace(partial, output)
+        except duckdb.IOException as error:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"{output}: cannot write the export ({_first_line(error)})") from None
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -465,16 +468,19 @@ class DuckDBStore(Store):
 
     def content_digest(self) -> dict[str, str]:
         """Return a digest of each table's content (schema and rows), independent of row order."""
-        digests = {}
-        for spec in schema.TABLES:
-            name = ident(spec.name)
-            columns = self._con.execute(f"DESCRIBE {name}").fetchall()
-            row = self._con.execute(
-                "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0),"
-                f" coalesce(sum(hash(t) % 1000003), 0) FROM {name} t"
-            ).fetchall()[0]
-            digests[spec.name] = f"{[(c[0], c[1]) for c in columns]}|{row}"
-        return digests
+        # One query for every table: the digest is taken around every ingest the fuzz campaign runs.
+        columns = self._con.execute(
+            "SELECT table_name, list(column_name || ' ' || data_type ORDER BY ordinal_position)"
+            " FROM information_schema.columns WHERE table_schema = 'main' GROUP BY table_name"
+        ).fetchall()
+        shapes = {str(row[0]): row[1] for row in columns}
+        sums = " UNION ALL ".join(
+            f"SELECT {literal(spec.name)}, count(*), coalesce(sum(hash(t)::HUGEINT), 0),"
+            f" coalesce(sum(hash(t) % 1000003), 0) FROM {ident(spec.name)} t"
+            for spec in schema.TABLES
+        )
+        rows = {str(row[0]): row[1:] for row in self._con.execute(sums).fetchall()}
+        return {spec.name: f"{shapes.get(spec.name)}|{rows[spec.name]}" for spec in schema.TABLES}
 
     def close(self) -> None:
         """Close the connection."""

@@ -7,11 +7,15 @@ runs them and reports what they find.
 
 from __future__ import annotations
 
+import re
+
 from cpfr.data import schema
 from cpfr.data.sources import ROW_COLUMN, SourceFile
 from cpfr.data.store.sql import SQL_TYPES, default_sql, ident, is_integer_type, literal
 from cpfr.exceptions import Problem
 
+# pandas writes its index into Parquet as a column of this name: metadata, not data, so it is ignored.
+_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 # C0 and C1 control characters (tab, newline, NUL, escape, ...): never part of a name or a reason,
 # and they break CSV exports, terminals and spreadsheets.
 _CONTROL_CHARACTERS = r"[\x00-\x1F\x7F-\x9F]"
@@ -53,7 +57,7 @@ class IngestPlan:
         self.present = set(present)
         self.header_problems: list[Problem] = []
         for name in source.columns:
-            if name not in names:
+            if name not in names and not _PANDAS_INDEX.fullmatch(name):
                 self.header_problems.append(
                     Problem(
                         label, header_row, name, name, f"a column of {table.name}: {', '.join(sorted(names))}"
