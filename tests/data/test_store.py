@@ -216,7 +216,9 @@ def test_sigkill_during_ingest_leaves_the_store_as_it_was(db_path: Path, tmp_pat
     pq.write_table(
         pa.table(
             {
-                "date": pa.array(np.datetime64("1995-01-01") + np.repeat(np.arange(days), pairs), pa.date32()),
+                "date": pa.array(
+                    np.datetime64("1995-01-01") + np.repeat(np.arange(days), pairs), pa.date32()
+                ),
                 "sku_id": np.tile(np.repeat(["P1", "A1"], len(stores)), days),
                 "location_id": np.tile(stores * 2, days),
                 "units": np.ones(rows, dtype=np.int64),
