@@ -17,9 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special, stats
+from scipy import signal, special, stats
 
-from cpfr.exceptions import InputError
+from cpfr.bounds import number_text
+from cpfr.exceptions import InputError, LimitError, SolverLimitError
+from cpfr.inventory.limits import MAX_CONVOLUTION_CELLS, MAX_POISSON_MEAN, MAX_SUPPORT, Deadline
 
 _POISSON_TAIL = 1e-12  # Poisson support is cut where the upper tail is below this
 _ROOT_TWO_PI = math.sqrt(2 * math.pi)
@@ -46,16 +48,24 @@ class Demand:
 
     @classmethod
     def normal(cls, mean: float, sd: float) -> Demand:
-        """Build normal demand with ``mean`` and standard deviation ``sd`` (> 0)."""
-        if not sd > 0:
-            raise InputError(f"demand.sd {sd}: expected a standard deviation > 0")
+        """Build normal demand with ``mean`` and standard deviation ``sd`` (> 0), both finite."""
+        if not math.isfinite(mean):
+            raise InputError(f"demand.mean {mean}: expected a finite number")
+        if not (sd > 0 and math.isfinite(sd)):
+            raise InputError(f"demand.sd {sd}: expected a finite standard deviation > 0")
         return cls("normal", float(mean), float(sd))
 
     @classmethod
     def poisson(cls, mean: float) -> Demand:
-        """Poisson demand with ``mean`` (> 0)."""
+        """Poisson demand with ``mean`` (> 0 and at most ``MAX_POISSON_MEAN``, also summed over periods)."""
         if not mean > 0:
             raise InputError(f"demand.mean {mean}: expected a Poisson mean > 0")
+        if not mean <= MAX_POISSON_MEAN:
+            raise LimitError(
+                f"Poisson demand with mean {mean:g} (over the periods summed): at most "
+                f"{number_text(MAX_POISSON_MEAN)} "
+                "is supported (scipy's inverse Poisson distribution fails beyond it)"
+            )
         return cls("poisson", float(mean), math.sqrt(mean))
 
     @classmethod
@@ -111,10 +121,18 @@ class Demand:
 
     # -- distribution of a sum over periods ---------------------------------------------------------
 
-    def over_periods(self, periods: float) -> Demand:
-        """Demand summed over ``periods`` independent periods (discrete demand: whole periods only)."""
-        if periods <= 0:
-            raise InputError(f"periods {periods}: expected > 0")
+    def over_periods(self, periods: float, *, deadline: Deadline | None = None) -> Demand:
+        """Demand summed over ``periods`` independent periods (discrete demand: whole periods only).
+
+        A discrete distribution on whole units whose sum spans at most ``MAX_SUPPORT``
+        values is convolved on that lattice by repeated squaring (log2(periods)
+        convolutions); any other is convolved with itself period by period, where a step
+        that would combine more than ``MAX_CONVOLUTION_CELLS`` pairs of values, or a sum
+        with more than ``MAX_SUPPORT`` distinct values, is refused (LimitError).
+        ``deadline`` (if given) is checked at every step.
+        """
+        if not (periods > 0 and math.isfinite(periods)):
+            raise InputError(f"periods {periods}: expected a finite number > 0")
         if self.kind == "normal":
             return Demand.normal(self.mean * periods, self.sd * math.sqrt(periods))
         if self.kind == "poisson":
@@ -122,18 +140,59 @@ class Demand:
         if float(periods) != int(periods):
             raise InputError(f"a discrete demand sums over whole periods only, got {periods}")
         values, pmf = self.values, self.probabilities
-        for _ in range(int(periods) - 1):
+        span = (values[-1] - values[0]) * int(periods) + 1
+        if (values == np.round(values)).all() and span <= MAX_SUPPORT:
+            return self._lattice_sum(int(periods), deadline)
+        for summed in range(2, int(periods) + 1):
+            if deadline is not None:
+                deadline.check()
+            if len(values) * len(self.values) > MAX_CONVOLUTION_CELLS or len(values) > MAX_SUPPORT:
+                raise LimitError(
+                    f"demand summed over {summed} periods: {len(values):,} x {len(self.values):,} pairs of "
+                    f"values to combine, at most {MAX_CONVOLUTION_CELLS:,} (and {MAX_SUPPORT:,} distinct "
+                    "sums) are supported: fewer distinct demand values or a shorter lead time"
+                )
             values, pmf = _convolve(values, pmf, self.values, self.probabilities)
         return Demand.discrete(values, pmf)
+
+    def _lattice_sum(self, periods: int, deadline: Deadline | None) -> Demand:
+        """Sum over ``periods`` periods of a demand on whole units: dense convolutions, by squaring."""
+        low = int(self.values[0])
+        dense = np.zeros(int(self.values[-1]) - low + 1)
+        dense[self.values.astype(np.int64) - low] = self.probabilities
+        total, power, remaining = np.ones(1), dense, periods
+        while remaining:
+            if deadline is not None:
+                deadline.check()
+            if remaining & 1:
+                total = _dense_convolve(total, power)
+            remaining >>= 1
+            if remaining:
+                power = _dense_convolve(power, power)
+        values = low * periods + np.arange(len(total), dtype=float)
+        kept = total > 0
+        return Demand.discrete(values[kept], total[kept])
 
     # -- quantities policies need -------------------------------------------------------------------
 
     def support(self) -> tuple[np.ndarray, np.ndarray]:
-        """Values and probabilities of a discrete or Poisson distribution (Poisson cut at a 1e-12 tail)."""
+        """Values and probabilities of a discrete or Poisson distribution (Poisson cut at a 1e-12 tail).
+
+        A Poisson support of more than ``MAX_SUPPORT`` values is refused (LimitError).
+        """
         if self.kind == "discrete":
             return self.values, self.probabilities
         if self.kind == "poisson":
-            top = int(stats.poisson.isf(_POISSON_TAIL, self.mean)) + 1
+            top = (
+                int(stats.poisson.isf(_POISSON_TAIL, self.mean)) + 1
+                if self.mean < MAX_SUPPORT
+                else MAX_SUPPORT
+            )
+            if top + 1 > MAX_SUPPORT:
+                raise LimitError(
+                    f"Poisson demand with mean {self.mean:g}: more values to enumerate than the "
+                    f"{MAX_SUPPORT:,} at most supported (a mean of about 990,000)"
+                )
             values = np.arange(top + 1, dtype=float)
             return values, stats.poisson.pmf(values, self.mean)
         raise InputError("a normal demand has no discrete support")
@@ -143,7 +202,13 @@ class Demand:
         if self.kind == "normal":
             return self.mean + self.sd * float(special.ndtri(probability))
         if self.kind == "poisson":
-            level = max(0.0, math.ceil(float(special.pdtrik(probability, self.mean))) - 1.0)
+            estimate = float(special.pdtrik(probability, self.mean))
+            if not math.isfinite(estimate):
+                raise SolverLimitError(
+                    f"the {probability:.17g} quantile of Poisson demand with mean {self.mean:g} is beyond "
+                    "double precision"
+                )
+            level = max(0.0, math.ceil(estimate) - 1.0)
             while special.pdtr(level, self.mean) < probability - 1e-12:
                 level += 1
             while level > 0 and special.pdtr(level - 1, self.mean) >= probability - 1e-12:
@@ -166,8 +231,13 @@ class Demand:
             above = np.where(below >= 0, special.pdtrc(below, self.mean), 1.0)
             return self.mean * at_least - y * above
         values, pmf = self.support()
+        # E[(D - y)^+] = sum_{v > y} v p(v) - y P(D > y): tail sums of the sorted support, so any
+        # number of levels costs O((levels + values) log values), not levels x values.
+        mass = np.concatenate([np.cumsum(pmf[::-1])[::-1], [0.0]])
+        weighted = np.concatenate([np.cumsum((values * pmf)[::-1])[::-1], [0.0]])
         flat = np.atleast_1d(y)
-        return (np.maximum(values[None, :] - flat[:, None], 0.0) @ pmf).reshape(y.shape)
+        above = np.searchsorted(values, flat, side="right")
+        return np.maximum(weighted[above] - flat * mass[above], 0.0).reshape(y.shape)
 
     def excess(self, level: float | np.ndarray) -> np.ndarray:
         """Complementary loss function n̄(y) = E[(y - D)^+] = y - E[D] + n(y)."""
@@ -179,6 +249,15 @@ class Demand:
             raise InputError("the second-order loss function is implemented for normal demand")
         z = (np.asarray(level, dtype=float) - self.mean) / self.sd
         return 0.5 * self.sd**2 * ((z**2 + 1) * special.ndtr(-z) - z * _pdf(z))
+
+
+def _dense_convolve(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Return the pmf of the sum of two independent demands given as pmfs on 0, 1, 2, ..."""
+    if len(first) * len(second) <= 1_000_000:
+        combined = np.convolve(first, second)  # exact
+    else:
+        combined = np.maximum(signal.fftconvolve(first, second), 0.0)  # rounding leaves tiny negatives
+    return combined / combined.sum()
 
 
 def _convolve(

@@ -35,7 +35,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal, stats
 
-from cpfr.exceptions import InputError
+from cpfr.bounds import number_text
+from cpfr.exceptions import InputError, LimitError
+from cpfr.inventory.limits import (
+    DEFAULT_TIME_LIMIT_SECONDS,
+    MAX_CONVOLUTION_CELLS,
+    MAX_DISTRIBUTION_WORK,
+    MAX_SUPPORT,
+    Deadline,
+)
 
 _TAIL = 1e-9  # probability mass left out of each truncated Poisson
 
@@ -72,12 +80,20 @@ def distribution_base_stock(
     *,
     max_warehouse_stock: int | None = None,
     warehouse_id: str | int = "warehouse",
+    time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
 ) -> DistributionResult:
-    """Optimal base-stock levels of a one-warehouse, many-location system (exact evaluation, see module)."""
+    """Optimal base-stock levels of a one-warehouse, many-location system (exact evaluation, see module).
+
+    The evaluation costs about locations x N^3 multiply-adds, N the support of the
+    warehouse's lead-time demand: beyond ``MAX_DISTRIBUTION_WORK`` the instance is
+    refused (LimitError), and the search stops at ``time_limit_seconds`` (SolverLimitError).
+    """
     _validate(warehouse_lead_time, warehouse_holding_cost, locations)
+    deadline = Deadline(time_limit_seconds, "distribution")
     total_rate = sum(location.demand_mean for location in locations)
     warehouse_demand = total_rate * warehouse_lead_time
-    top = int(stats.poisson.isf(_TAIL, warehouse_demand)) + 1 if warehouse_demand > 0 else 0
+    top = _support_top(warehouse_demand, "the warehouse's lead-time demand")
+    _check_work(top, locations, max_warehouse_stock)
     levels = np.arange(0, (top if max_warehouse_stock is None else max_warehouse_stock) + 1)
     outstanding = stats.poisson.pmf(np.arange(top + 1), warehouse_demand) if top else np.ones(1)
     outstanding = outstanding / outstanding.sum()
@@ -93,6 +109,7 @@ def distribution_base_stock(
     total = warehouse_holding_cost * on_hand_warehouse
     per_location = []
     for location in locations:
+        deadline.check()
         share = location.demand_mean / total_rate
         thinning = stats.binom.pmf(np.arange(top + 1)[None, :], np.arange(top + 1)[:, None], share)
         owed = backorders @ thinning  # rows: S0; columns: units of this location's orders held back
@@ -167,9 +184,45 @@ def _metric_cost(
 def _poisson(mean: float) -> np.ndarray:
     if mean <= 0:
         return np.ones(1)
-    top = int(stats.poisson.isf(_TAIL, mean)) + 1
+    top = _support_top(mean, "a location's lead-time demand")
     pmf = stats.poisson.pmf(np.arange(top + 1), mean)
     return pmf / pmf.sum()
+
+
+def _support_top(mean: float, what: str) -> int:
+    """Largest value kept of a Poisson(mean) (0 for no demand); more than ``MAX_SUPPORT`` is refused."""
+    if mean <= 0:
+        return 0
+    # The support reaches past the mean; above the bound scipy's tail search need not even run.
+    top = int(stats.poisson.isf(_TAIL, mean)) + 1 if mean < MAX_SUPPORT else MAX_SUPPORT
+    if top + 1 > MAX_SUPPORT:
+        raise LimitError(
+            f"{what} has a Poisson mean of {mean:g}: more than {MAX_SUPPORT:,} values to enumerate, "
+            f"at most {MAX_SUPPORT:,} are supported"
+        )
+    return top
+
+
+def _check_work(top: int, locations: Sequence[Location], max_warehouse_stock: int | None) -> None:
+    """Refuse an instance whose exact evaluation would take more than ``MAX_DISTRIBUTION_WORK`` steps."""
+    levels = (top if max_warehouse_stock is None else max_warehouse_stock) + 1
+    work = 0.0
+    for location in locations:
+        transit = _support_top(location.demand_mean * location.lead_time, "a location's lead-time demand")
+        cells = levels * (top + transit + 2)
+        if cells > MAX_CONVOLUTION_CELLS:
+            raise LimitError(
+                f"distribution: location {location.id!r} waits on {levels:,} warehouse levels x "
+                f"{top + transit + 2:,} outstanding orders = {cells:,} cells, at most "
+                f"{MAX_CONVOLUTION_CELLS:,} are supported: shorter lead times or less demand"
+            )
+        work += float(levels) * (top + 1) ** 2 + cells
+    if work > MAX_DISTRIBUTION_WORK:
+        raise LimitError(
+            f"distribution: {len(locations):,} locations with a warehouse lead-time demand of up to "
+            f"{top:,} units need about {work:.2g} steps, at most {number_text(MAX_DISTRIBUTION_WORK)} are "
+            "supported: fewer locations, a shorter warehouse lead time or less demand"
+        )
 
 
 def _validate(lead_time: float, holding_cost: float, locations: Sequence[Location]) -> None:

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, LimitError
+from cpfr.inventory.limits import DEFAULT_TIME_LIMIT_SECONDS, MAX_GSM_CELLS, Deadline
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,42 @@ class GSMResult:
 
 
 def gsm_tree(
-    stages: Sequence[GSMStage], edges: Sequence[tuple[int | str, int | str]], service_level: float
+    stages: Sequence[GSMStage],
+    edges: Sequence[tuple[int | str, int | str]],
+    service_level: float,
+    *,
+    time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
 ) -> GSMResult:
-    """Optimal committed service times of a tree network under the guaranteed-service model."""
-    if not 0 < service_level < 1:
-        raise InputError(f"service_level {service_level}: expected a fraction strictly between 0 and 1")
+    """Optimal committed service times of a tree network under the guaranteed-service model.
+
+    Parameters
+    ----------
+    stages : sequence of GSMStage
+        The stages, each with its processing time T_j, holding cost h_j and external demand.
+    edges : sequence of (upstream id, downstream id)
+        The tree's arcs.
+    service_level : float
+        alpha, the probability that safety stock covers demand: at least 0.5 (a safety
+        factor z = Phi^-1(alpha) >= 0) and below 1.
+    time_limit_seconds : float
+        The programme stops with SolverLimitError after this long.
+
+    Returns
+    -------
+    GSMResult
+        Committed service times S_j, inbound SI_j, safety stocks and their holding cost.
+
+    Raises
+    ------
+    LimitError
+        The programme's grid, stages x (longest replenishment time + 1)^2, exceeds ``MAX_GSM_CELLS``.
+    """
+    if not 0.5 <= service_level < 1:
+        raise InputError(
+            f"service_level {service_level}: expected a fraction >= 0.5 and < 1 "
+            "(below 0.5 the safety factor, and so the safety stock, would be negative)"
+        )
+    deadline = Deadline(time_limit_seconds, "gsm_tree")
     z = float(stats.norm.ppf(service_level))
     by_id = _validate(stages, edges)
     ids = list(by_id)
@@ -69,6 +101,12 @@ def gsm_tree(
     sigma = _net_sd(ids, downs, by_id)
     longest = _max_replenishment(ids, ups, by_id)
     horizon = max(longest.values())
+    cells = len(ids) * (horizon + 1) ** 2
+    if cells > MAX_GSM_CELLS:
+        raise LimitError(
+            f"gsm_tree: {len(ids):,} stages x (longest replenishment time {horizon:,} + 1)^2 = {cells:,} "
+            f"cells, at most {MAX_GSM_CELLS:,} are supported: fewer stages or shorter processing times"
+        )
     order, parent = _labels(ids, ups, downs)
     rank = {node: position for position, node in enumerate(order)}
     grid = np.arange(horizon + 1)
@@ -78,6 +116,7 @@ def gsm_tree(
     theta_in: dict[int | str, np.ndarray] = {}
     best: dict[int | str, np.ndarray] = {}  # cost matrix of each stage, S x SI
     for node in order:
+        deadline.check()
         stage = by_id[node]
         matrix = _stage_costs(stage, z * sigma[node], grid, longest[node])
         for upstream in ups[node]:
@@ -186,30 +225,42 @@ def _validate(
 def _net_sd(ids: list, downs: dict, by_id: dict) -> dict:
     """Return the standard deviation of the demand a stage serves: its own plus all downstream."""
     variance: dict = {}
-
-    def total(node: int | str) -> float:
-        if node not in variance:
-            variance[node] = by_id[node].demand_sd ** 2 + sum(total(child) for child in downs[node])
-        return variance[node]
-
-    return {node: float(np.sqrt(total(node))) for node in ids}
+    for node in reversed(_upstream_first(ids, downs)):  # every stage after all of its customers
+        variance[node] = by_id[node].demand_sd ** 2 + sum(variance[child] for child in downs[node])
+    return {node: float(np.sqrt(variance[node])) for node in ids}
 
 
 def _max_replenishment(ids: list, ups: dict, by_id: dict) -> dict:
     """Longest time to replenish each stage from scratch: its processing time plus the slowest supply path."""
     longest: dict = {}
-
-    def walk(node: int | str) -> int:
-        if node not in longest:
-            stage = by_id[node]
-            longest[node] = int(stage.processing_time) + max(
-                [int(stage.external_inbound_cst), *(walk(parent) for parent in ups[node])]
-            )
-        return longest[node]
-
+    downs: dict = {node: [] for node in ids}
     for node in ids:
-        walk(node)
+        for parent in ups[node]:
+            downs[parent].append(node)
+    for node in _upstream_first(ids, downs):  # every stage after all of its suppliers
+        stage = by_id[node]
+        longest[node] = int(stage.processing_time) + max(
+            [int(stage.external_inbound_cst), *(longest[parent] for parent in ups[node])]
+        )
     return longest
+
+
+def _upstream_first(ids: list, downs: dict) -> list:
+    """Order the stages so that every supplier comes before its customers (Kahn's algorithm, no recursion)."""
+    waiting = {node: 0 for node in ids}
+    for node in ids:
+        for child in downs[node]:
+            waiting[child] += 1
+    ready = [node for node in ids if waiting[node] == 0]
+    order: list = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for child in downs[node]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+    return order
 
 
 def _labels(ids: list, ups: dict, downs: dict) -> tuple[list, dict]:

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal, stats
 
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, LimitError
+from cpfr.inventory.limits import DEFAULT_TIME_LIMIT_SECONDS, MAX_NODES, Deadline
 
 _GRID = 60_000  # grid points over the whole range
 _TAIL = 9.0  # standard deviations of demand kept on each side
@@ -58,14 +59,24 @@ class SerialResult:
 
 
 def serial_base_stock(
-    stages: Sequence[SerialStage], stockout_cost: float, demand_mean: float, demand_sd: float
+    stages: Sequence[SerialStage],
+    stockout_cost: float,
+    demand_mean: float,
+    demand_sd: float,
+    *,
+    time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
 ) -> SerialResult:
     """Optimal echelon base-stock levels of a serial system with normal demand (Clark & Scarf 1960).
 
-    ``stages`` run from the most downstream (index 0, facing demand) to the most upstream.
+    ``stages`` run from the most downstream (index 0, facing demand) to the most upstream;
+    at most ``MAX_NODES`` of them (LimitError). Each stage costs one convolution on the
+    grid; the solver stops at ``time_limit_seconds`` (SolverLimitError).
     """
     if not stages:
         raise InputError("nodes: expected at least one stage")
+    if len(stages) > MAX_NODES:
+        raise LimitError(f"nodes: {len(stages):,} stages, at most {MAX_NODES:,} are supported")
+    deadline = Deadline(time_limit_seconds, "serial")
     if not stockout_cost > 0:
         raise InputError(f"stockout_cost {stockout_cost}: expected a number > 0")
     if not demand_sd > 0:
@@ -91,6 +102,7 @@ def serial_base_stock(
     cost = np.nan
     valid_low = 0  # first grid index where the current function is exact
     for stage in stages:
+        deadline.check()
         hat = stage.echelon_holding_cost * x + under
         kernel, shift = _demand_kernel(demand_mean, demand_sd, stage.lead_time, step)
         full = signal.fftconvolve(hat[valid_low:], kernel, mode="full")

@@ -23,8 +23,16 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, LimitError
 from cpfr.inventory.demand import Demand
+from cpfr.inventory.limits import (
+    DEFAULT_TIME_LIMIT_SECONDS,
+    MAX_PLANNING_PERIODS,
+    MAX_R_Q_ORDER,
+    MAX_S_S_ORDER,
+    MAX_SUPPORT,
+    Deadline,
+)
 
 
 def _positive(**values: float) -> None:
@@ -57,22 +65,40 @@ def newsvendor(holding_cost: float, stockout_cost: float, demand: Demand) -> Bas
     """Newsvendor: stock the p/(h+p) fractile of demand (S&S sec. 4.3, Thm 4.1; discrete: sec. 4.3.3).
 
     Normal demand gives S = mu + z sigma and cost (h+p) phi(z) sigma (S&S eq. 4.24, 4.30);
-    Poisson and discrete demand the smallest S with F(S) >= p/(h+p).
+    Poisson and discrete demand the smallest S with F(S) >= p/(h+p). A stock level
+    cannot be negative: where the normal fractile is below zero (a low ratio and a wide
+    normal), the level is 0, the best level >= 0 since the expected cost is convex.
+
+    Examples
+    --------
+    >>> result = newsvendor(0.18, 0.70, Demand.normal(50, 8))  # S&S Example 4.3
+    >>> round(result.base_stock, 4), round(result.expected_cost, 4)
+    (56.604, 1.9976)
     """
     _positive(holding_cost=holding_cost, stockout_cost=stockout_cost)
     ratio = stockout_cost / (holding_cost + stockout_cost)
-    level = demand.quantile(ratio)
+    level = max(demand.quantile(ratio), 0.0)
     return BaseStockResult(level, newsvendor_cost(level, holding_cost, stockout_cost, demand), ratio)
 
 
-def base_stock(holding_cost: float, stockout_cost: float, demand: Demand, lead_time: int) -> BaseStockResult:
+def base_stock(
+    holding_cost: float,
+    stockout_cost: float,
+    demand: Demand,
+    lead_time: int,
+    *,
+    time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
+) -> BaseStockResult:
     """Periodic-review base-stock level with lead time L: the newsvendor on demand over L + 1 periods.
 
     An order placed at the start of a period arrives L periods later; the cost
     at the end of that period depends on demand over L + 1 periods (S&S sec. 4.3.4).
+    Summing a discrete demand over the periods is bounded (see
+    :meth:`Demand.over_periods`) and stops at ``time_limit_seconds`` (SolverLimitError).
     """
     _non_negative(lead_time=lead_time)
-    return newsvendor(holding_cost, stockout_cost, demand.over_periods(lead_time + 1))
+    deadline = Deadline(time_limit_seconds, "base_stock")
+    return newsvendor(holding_cost, stockout_cost, demand.over_periods(lead_time + 1, deadline=deadline))
 
 
 def fill_rate_base_stock(demand_per_period: Demand, lead_time: int, fill_rate: float) -> float:
@@ -195,7 +221,13 @@ def r_q_cost(
 
 
 def r_q(
-    holding_cost: float, stockout_cost: float, fixed_cost: float, demand: Demand, lead_time: float
+    holding_cost: float,
+    stockout_cost: float,
+    fixed_cost: float,
+    demand: Demand,
+    lead_time: float,
+    *,
+    time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
 ) -> RQResult:
     """Optimal (r,Q) under continuous review with backorders (exact).
 
@@ -205,13 +237,19 @@ def r_q(
     Poisson: the Federgruen & Zheng (1992) algorithm, "An efficient algorithm for
     computing an optimal (r,Q) policy in continuous review stochastic inventory
     systems", Oper Res 40(4): grow the window of Q consecutive levels greedily.
+
+    The Poisson search takes one step per unit of Q: an instance whose order
+    quantity, estimated by the EOQ with planned backorders
+    sqrt(2 K lambda (h + p) / (h p)), exceeds ``MAX_R_Q_ORDER`` is refused
+    (LimitError), and either search stops at ``time_limit_seconds`` (SolverLimitError).
     """
     _positive(holding_cost=holding_cost, stockout_cost=stockout_cost, fixed_cost=fixed_cost)
     _non_negative(lead_time=lead_time)
+    deadline = Deadline(time_limit_seconds, "r_Q")
     h, p, rate = holding_cost, stockout_cost, demand.mean
     if demand.kind == "poisson":
         return _r_q_poisson(
-            h, p, fixed_cost, Demand.poisson(rate * lead_time) if lead_time > 0 else None, rate
+            h, p, fixed_cost, Demand.poisson(rate * lead_time) if lead_time > 0 else None, rate, deadline
         )
     if demand.kind != "normal":
         raise InputError("r_Q: demand must be normal or poisson")
@@ -227,6 +265,7 @@ def r_q(
         return float(optimize.brentq(lambda r: g(r + quantity) - g(r), low, high, xtol=1e-12))
 
     def cost(quantity: float) -> float:
+        deadline.check()
         return r_q_cost(best_r(quantity), quantity, h, p, fixed_cost, lead, rate)
 
     upper = np.sqrt(2 * fixed_cost * rate * (h + p) / (h * p)) + 4 * lead.sd + 1.0  # above the EOQB bound
@@ -235,19 +274,37 @@ def r_q(
     return RQResult(best_r(quantity), quantity, cost(quantity))
 
 
-def _r_q_poisson(h: float, p: float, fixed_cost: float, lead: Demand | None, rate: float) -> RQResult:
+def _order_estimate(fixed_cost: float, rate: float, holding_cost: float, stockout_cost: float) -> float:
+    """EOQ with planned backorders, sqrt(2 K lambda (h + p) / (h p)): the size of the order to expect."""
+    return math.sqrt(2 * fixed_cost * rate * (holding_cost + stockout_cost) / (holding_cost * stockout_cost))
+
+
+def _r_q_poisson(
+    h: float, p: float, fixed_cost: float, lead: Demand | None, rate: float, deadline: Deadline
+) -> RQResult:
     if lead is None:
         raise InputError("r_Q with Poisson demand needs lead_time > 0")
+    estimate = _order_estimate(fixed_cost, rate, h, p)
+    if estimate > MAX_R_Q_ORDER:
+        raise LimitError(
+            f"r_Q: an order quantity of about {estimate:,.0f} units (EOQ with backorders); at most "
+            f"{MAX_R_Q_ORDER:,} is supported: a smaller fixed cost or demand, or a larger holding cost"
+        )
     values, _ = lead.support()
     top = int(values[-1]) + 1
-    levels = np.arange(-top, 2 * top + 1, dtype=float)
-    g = h * lead.excess(levels) + p * lead.shortfall(levels)
+    # The window of Q levels spreads around the minimum of g (within 0 .. top) by about Q on either side.
+    reach = top + 2 * int(estimate) + 16
+    first = -reach
+    g = _r_q_costs(h, p, lead, first, top + reach)
     low = high = int(np.argmin(g))
     total, quantity = g[low], 1
     cost = (fixed_cost * rate + total) / quantity
     while True:
-        left = g[low - 1] if low > 0 else np.inf
-        right = g[high + 1] if high + 1 < len(g) else np.inf
+        if quantity % 4096 == 1:
+            deadline.check()
+        if low == 0 or high + 1 == len(g):  # the window reached the table's edge: widen it
+            first, g, low, high = _widen(h, p, lead, first, g, low, high)
+        left, right = g[low - 1], g[high + 1]
         nxt = min(left, right)
         if nxt >= cost:  # adding a level only raises the average: Q is optimal
             break
@@ -257,8 +314,23 @@ def _r_q_poisson(h: float, p: float, fixed_cost: float, lead: Demand | None, rat
             high += 1
         total, quantity = total + nxt, quantity + 1
         cost = (fixed_cost * rate + total) / quantity
-    reorder = float(levels[low] - 1)  # the window is y = r+1 ... r+Q
+    reorder = float(first + low - 1)  # the window is y = r+1 ... r+Q
     return RQResult(reorder, float(quantity), float(cost))
+
+
+def _r_q_costs(h: float, p: float, lead: Demand, first: int, last: int) -> np.ndarray:
+    """Return g(y) = h E[(y - D)^+] + p E[(D - y)^+] for the integer levels first .. last."""
+    levels = np.arange(first, last + 1, dtype=float)
+    return np.asarray(h * lead.excess(levels) + p * lead.shortfall(levels))
+
+
+def _widen(
+    h: float, p: float, lead: Demand, first: int, g: np.ndarray, low: int, high: int
+) -> tuple[int, np.ndarray, int, int]:
+    """Double the table of g on both sides; return its new first level, values and the shifted window."""
+    extra = len(g)
+    wider = _r_q_costs(h, p, lead, first - extra, first + len(g) - 1 + extra)
+    return first - extra, wider, low + extra, high + extra
 
 
 # -- periodic review (s, S) ------------------------------------------------------------------------
@@ -273,24 +345,54 @@ class SSResult:
     expected_cost: float
 
 
-def s_S(holding_cost: float, stockout_cost: float, fixed_cost: float, demand: Demand) -> SSResult:
+def s_S(
+    holding_cost: float,
+    stockout_cost: float,
+    fixed_cost: float,
+    demand: Demand,
+    *,
+    time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
+) -> SSResult:
     """Optimal (s,S) for discrete demand, zero lead time, backorders: Zheng & Federgruen (1991).
 
     Zheng, Y.-S. & Federgruen, A. (1991), "Finding optimal (s,S) policies is about as simple
     as evaluating a single policy", Oper Res 39(4), 654-665; S&S sec. 4.6.
+
+    The search is quadratic in S - s: an instance whose order size, estimated by the
+    EOQ with planned backorders sqrt(2 K lambda (h + p) / (h p)), exceeds
+    ``MAX_S_S_ORDER``, or whose demand takes values beyond ``MAX_SUPPORT``, is refused
+    (LimitError); the search stops at ``time_limit_seconds`` (SolverLimitError).
+
+    Examples
+    --------
+    >>> result = s_S(1, 4, 5, Demand.poisson(6))  # S&S Example 4.7
+    >>> result.reorder_point, result.order_up_to, round(result.expected_cost, 4)
+    (4.0, 10.0, 8.0341)
     """
     _positive(holding_cost=holding_cost, stockout_cost=stockout_cost, fixed_cost=fixed_cost)
+    deadline = Deadline(time_limit_seconds, "s_S")
     values, pmf = demand.support() if demand.kind != "normal" else (None, None)
     if values is None or (values != np.round(values)).any():
         raise InputError(
             "s_S: demand must be discrete on whole units (poisson, or discrete with integer values)"
+        )
+    if values[-1] + 1 > MAX_SUPPORT:
+        raise LimitError(
+            f"s_S: demand values up to {values[-1]:,.0f}, at most {MAX_SUPPORT - 1:,} are supported "
+            "(the search enumerates every level up to the largest demand)"
+        )
+    estimate = _order_estimate(fixed_cost, demand.mean, holding_cost, stockout_cost)
+    if estimate > MAX_S_S_ORDER:
+        raise LimitError(
+            f"s_S: an order size S - s of about {estimate:,.0f} units (EOQ with backorders); at most "
+            f"{MAX_S_S_ORDER:,} is supported: a smaller fixed cost or demand, or a larger holding cost"
         )
     pmf_full = np.zeros(int(values[-1]) + 1)
     pmf_full[values.astype(int)] = pmf
     if pmf_full[0] >= 1:
         raise InputError("s_S: demand is zero with probability 1")
     top = len(pmf_full) - 1
-    # G on a window of integer levels, computed once (vectorised); extended if the search leaves it.
+    # G on a window of integer levels, computed once (vectorised); widened if the search leaves it.
     cache: dict[str, Any] = {"low": 0, "values": np.zeros(0)}
 
     def table(low: int, high: int) -> None:
@@ -305,24 +407,31 @@ def s_S(holding_cost: float, stockout_cost: float, fixed_cost: float, demand: De
     def G(y: int) -> float:  # the book's notation
         position = y - cache["low"]
         if position < 0 or position >= len(cache["values"]):
-            table(min(y, cache["low"]) - top, max(y, cache["low"] + len(cache["values"])) + top)
+            width = len(cache["values"])  # double the table so that widening stays rare
+            table(min(y, cache["low"]) - width, max(y, cache["low"] + width) + width)
             position = y - cache["low"]
         return float(cache["values"][position])
 
     # m(j): expected periods the inventory position spends j units below S (renewal function).
-    renewal = [1.0 / (1 - pmf_full[0])]
+    renewal: dict[str, Any] = {"values": np.empty(1024), "count": 1}
+    renewal["values"][0] = 1.0 / (1 - pmf_full[0])
     reversed_pmf = pmf_full[1:][::-1]
 
     def m_upto(count: int) -> np.ndarray:
-        while len(renewal) < count:
-            k = len(renewal)
-            window = np.asarray(renewal[max(0, k - top) : k])  # m(k - i) for i = min(k, top) .. 1
-            renewal.append(
-                float(reversed_pmf[len(reversed_pmf) - len(window) :] @ window) / (1 - pmf_full[0])
-            )
-        return np.asarray(renewal[:count])
+        known: np.ndarray = renewal["values"]
+        if count > len(known):
+            known = np.concatenate([known, np.empty(max(count, 2 * len(known)) - len(known))])
+            renewal["values"] = known
+        for k in range(renewal["count"], count):
+            if k % 1024 == 0:
+                deadline.check()
+            window = known[max(0, k - top) : k]  # m(k - i) for i = min(k, top) .. 1
+            known[k] = float(reversed_pmf[len(reversed_pmf) - len(window) :] @ window) / (1 - pmf_full[0])
+        renewal["count"] = max(renewal["count"], count)
+        return known[:count]
 
     def c(s: int, big_s: int) -> float:
+        deadline.check()
         gap = big_s - s
         weights = m_upto(gap)
         position = big_s - cache["low"]
@@ -333,7 +442,8 @@ def s_S(holding_cost: float, stockout_cost: float, fixed_cost: float, demand: De
         costs = cache["values"][position - gap + 1 : position + 1][::-1]  # G(S - j), j = 0 .. gap-1
         return float((fixed_cost + weights @ costs) / weights.sum())
 
-    y_star = int(min(range(int(values[-1]) + 1), key=G))  # G is convex; its minimum lies in the support
+    # G is convex; its minimum lies in the support 0 .. top.
+    y_star = int(np.argmin(cache["values"][-cache["low"] : -cache["low"] + top + 1]))
     s = y_star - 1
     while c(s, y_star) > G(s):
         s -= 1
@@ -360,17 +470,36 @@ class WagnerWhitinResult:
     expected_cost: float
 
 
-def wagner_whitin(demand: Sequence[float], fixed_cost: float, holding_cost: float) -> WagnerWhitinResult:
+def wagner_whitin(
+    demand: Sequence[float],
+    fixed_cost: float,
+    holding_cost: float,
+    *,
+    time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
+) -> WagnerWhitinResult:
     """Optimal lot sizes for known demand d_1..d_T: dynamic programme over the last order period.
 
     Wagner & Whitin (1958), "Dynamic version of the economic lot size model", Mgmt Sci 5(1); S&S sec. 3.7.
-    Holding cost is charged on inventory at the end of each period.
+    Holding cost is charged on inventory at the end of each period. The programme is
+    quadratic in T: more than ``MAX_PLANNING_PERIODS`` periods are refused (LimitError),
+    and it stops at ``time_limit_seconds`` (SolverLimitError).
+
+    Examples
+    --------
+    >>> wagner_whitin([20, 50, 10, 50], fixed_cost=100, holding_cost=1).order_quantities
+    (80.0, 0.0, 0.0, 50.0)
     """
     _non_negative(fixed_cost=fixed_cost, holding_cost=holding_cost)
+    deadline = Deadline(time_limit_seconds, "wagner_whitin")
     needs = np.asarray(demand, dtype=float)
     if needs.ndim != 1 or (needs < 0).any() or not np.isfinite(needs).all():
         raise InputError("demand: expected a list of non-negative numbers")
     periods = len(needs)
+    if periods > MAX_PLANNING_PERIODS:
+        raise LimitError(
+            f"wagner_whitin: {periods:,} periods, at most {MAX_PLANNING_PERIODS:,} are supported "
+            "(the programme is quadratic in the periods)"
+        )
     # Holding cost of covering periods start+1 .. end from an order in period start+1, from prefix sums:
     # h * sum_t d_t (t - start) = h * (W[end] - W[start] - start * (D[end] - D[start])).
     units = np.concatenate([[0.0], np.cumsum(needs)])
@@ -378,6 +507,8 @@ def wagner_whitin(demand: Sequence[float], fixed_cost: float, holding_cost: floa
     best = [0.0]
     last = [0]
     for end in range(1, periods + 1):
+        if end % 256 == 0:
+            deadline.check()
         starts = np.arange(end)
         covered = units[end] - units[:end]
         holding = holding_cost * (weighted[end] - weighted[:end] - starts * covered)
