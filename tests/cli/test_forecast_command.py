@@ -254,3 +254,53 @@ def test_backtest_scores_the_winner_by_hierarchy_level(tmp_path: Path, cli: Cli)
     missing = cli("backtest", path, "--horizon", "7", "--levels", "region")
     assert missing.exit_code != 0
     assert f"{path}:1:region" in missing.output
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "message"),
+    [
+        (
+            "forecast",
+            ["--horizon", "2", "--windows", "0"],
+            "--windows 0: expected a whole number >= 1 and <= 100",
+        ),
+        ("forecast", ["--horizon", "2", "--windows", "-1"], "--windows -1: expected"),
+        ("forecast", ["--horizon", "2", "--windows", "1000"], "--windows 1000: .*each window refits"),
+        ("forecast", ["--horizon", "100000"], "--horizon 100000: expected a whole number >= 1 and <= 10,000"),
+        ("forecast", ["--horizon", "-3"], "--horizon -3: expected"),
+        ("forecast", ["--horizon", "841"], "--horizon 841: .*<= 840 .*10 x the longest series \\(84\\)"),
+        ("backtest", ["--horizon", "2", "--windows", "0"], "--windows 0: expected"),
+        ("backtest", ["--horizon", "100000"], "--horizon 100000: expected"),
+        ("backtest", ["--horizon", "900"], "--horizon 900: .*<= 840"),
+        ("backtest", ["--horizon", "2", "--step", "0"], "--step 0: expected a whole number >= 1"),
+    ],
+)
+def test_work_beyond_the_bounds_is_refused_naming_the_flag(
+    command: str, args: list[str], message: str, history_csv: Path, tmp_path: Path, cli: Cli
+) -> None:
+    import re
+
+    output = tmp_path / "o.csv"
+    result = cli(command, history_csv, "--output", output, "--model", "naive", *args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert re.search(message, result.stderr), result.stderr
+    assert not output.exists()
+
+
+def test_a_history_that_would_not_fit_or_overflow_is_refused(tmp_path: Path, cli: Cli) -> None:
+    sparse = _write(tmp_path, "sparse.csv", "unique_id,ds,y\na,1990-01-01,1\na,2100-01-01,2\n")
+    result = cli("forecast", sparse, "--freq", "h", "--horizon", "2", "--output", tmp_path / "o.csv")
+    assert result.exit_code == 2
+    assert "with gaps filled the history has 964,249 periods of 'h'" in result.stderr
+    huge = _write(tmp_path, "huge.csv", GOOD + "a,2024-01-04,1e300\n")
+    result = cli("forecast", huge, "--horizon", "2", "--output", tmp_path / "o.csv")
+    assert result.exit_code == 1
+    assert f"{huge}:0:y: value '1e+300' — expected a number <= 1e12 (series 'a', 2024-01-04)" in result.stderr
+    late = _write(
+        tmp_path, "late.csv", "unique_id,ds,y\n" + "".join(f"a,2262-0{m}-01,1\n" for m in range(1, 4))
+    )
+    result = cli("forecast", late, "--horizon", "12", "--output", tmp_path / "o.csv")
+    assert result.exit_code == 2
+    assert "--horizon 12: expected a whole number >= 1 and <= 1 " in result.stderr  # 2262-04-01, no later
+    assert "the calendar pandas can hold ends on 2262-04-11" in result.stderr

@@ -20,7 +20,9 @@ from cpfr.cli.common import (
     reported_errors,
     write_table,
 )
+from cpfr.cli.flags import check_flags, flag_names
 from cpfr.exceptions import InputError
+from cpfr.forecast.limits import HORIZON, STEP, WINDOWS
 
 QUANTILES_HELP = "Quantile levels, comma separated."
 DEFAULT_QUANTILES_TEXT = "0.05,0.1,0.25,0.5,0.75,0.9,0.95"
@@ -67,11 +69,12 @@ def forecast(
     from cpfr.forecast.inputs import load_forecast_input
 
     with reported_errors():
+        if input_path is None and db is None and level is None:
+            raise InputError(
+                "INPUT is required: a long-format file with unique_id, ds, y (or --db and --level)"
+            )
+        check_flags(("--horizon", HORIZON, horizon), ("--windows", WINDOWS, windows))
         if input_path is None:
-            if db is None and level is None:
-                raise InputError(
-                    "INPUT is required: a long-format file with unique_id, ds, y (or --db and --level)"
-                )
             _forecast_store(db, level or "sku/store", horizon, model, windows, output, reconcile_method, wait)
             return
         if reconcile_method is not None:
@@ -82,7 +85,10 @@ def forecast(
         levels = parse_quantiles(quantiles)
         models: str | list[str] = model_names(model)
         started = perf_counter()
-        with console.status("reading the history…") as status:
+        with (
+            console.status("reading the history…") as status,
+            flag_names(horizon="--horizon", n_windows="--windows"),
+        ):
             data = load_forecast_input(
                 input_path,
                 horizon=horizon,
@@ -129,8 +135,6 @@ def _forecast_store(
     from cpfr.forecast.store_forecast import forecast_store
 
     check_output(output)
-    if horizon < 1:
-        raise InputError(f"--horizon {horizon}: expected a whole number of periods >= 1")
     models: str | list[str] = model_names(model)
     started = perf_counter()
     with (
@@ -181,13 +185,15 @@ def backtest(
 
     with reported_errors():
         check_output(output)
-        if windows < 1:
-            raise InputError(f"--windows {windows}: expected at least 1")
+        check_flags(("--horizon", HORIZON, horizon), ("--windows", WINDOWS, windows), ("--step", STEP, step))
         started = perf_counter()
         models: str | list[str] = model_names(model)
         spec = _level_spec(levels)
         attributes = sorted({column for columns in spec.values() for column in columns} - {"unique_id"})
-        with console.status("backtesting…"):
+        with (
+            console.status("backtesting…"),
+            flag_names(horizon="--horizon", n_windows="--windows", step="--step"),
+        ):
             data = load_forecast_input(input_path, horizon=horizon, freq=freq, attribute_columns=attributes)
             forecaster = AutoForecaster(horizon=horizon, models=models, n_windows=windows, step=step)
             forecaster.fit(data.history.drop(columns=attributes), freq=data.freq)

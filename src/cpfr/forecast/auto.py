@@ -28,6 +28,7 @@ import pandas as pd
 from cpfr.exceptions import InputError
 from cpfr.forecast.base import DEFAULT_QUANTILES, future_dates, season_length
 from cpfr.forecast.conformal import fit_conformal, sample_paths, standardised_paths
+from cpfr.forecast.limits import HORIZON, STEP, WINDOWS
 from cpfr.forecast.ml_models import ML_MODELS, ml_cross_validation, ml_forecast, ml_min_history
 from cpfr.forecast.pooled import POOLED_MODELS, pooled_cross_validation, pooled_forecast
 from cpfr.forecast.stats_models import STATS_MODELS, stats_cross_validation, stats_forecast
@@ -118,9 +119,15 @@ class AutoForecaster:
         self.per_series = per_series
 
     def fit(self, history: pd.DataFrame, *, freq: str, covariates: Sequence[str] = ()) -> AutoForecaster:
-        """Backtest the candidates on ``history`` (``unique_id, ds, y`` + ``covariates``) and choose."""
-        if self.horizon < 1:
-            raise InputError(f"horizon {self.horizon}: expected a whole number of periods >= 1")
+        """Backtest the candidates on ``history`` (``unique_id, ds, y`` + ``covariates``) and choose.
+
+        ``horizon``, ``n_windows`` and ``step`` must lie within the bounds of
+        :mod:`cpfr.forecast.limits` (InputError or LimitError naming the parameter).
+        """
+        HORIZON.check("horizon", self.horizon)
+        WINDOWS.check("n_windows", self.n_windows)
+        if self.step is not None:
+            STEP.check("step", self.step)
         self.freq_ = freq
         self.season_ = season_length(freq)
         self.covariates_ = tuple(covariates)

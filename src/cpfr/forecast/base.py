@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, LimitError
+from cpfr.forecast.limits import MAX_QUANTILE_LEVELS
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
@@ -23,19 +24,25 @@ def quantile_column(level: float) -> str:
 
 
 def parse_quantiles(text: str | Sequence[float]) -> tuple[float, ...]:
-    """Read quantile levels from '0.05,0.1,...' or a sequence: each in (0, 1); sorted, unique."""
+    """Read quantile levels from '0.05,0.1,...' or a sequence: each in (0, 1); sorted, unique.
+
+    At most ``MAX_QUANTILE_LEVELS`` distinct levels (LimitError).
+    """
     if isinstance(text, str):
         try:
             levels = [float(part) for part in text.split(",") if part.strip()]
         except ValueError:
             raise InputError(
-                f"--quantiles {text!r}: expected numbers separated by commas, e.g. 0.1,0.5,0.9"
+                f"quantiles {text[:60]!r}: expected numbers separated by commas, e.g. 0.1,0.5,0.9"
             ) from None
     else:
         levels = [float(level) for level in text]
     if not levels or any(not 0 < level < 1 for level in levels):
-        raise InputError(f"quantiles {levels}: each must be strictly between 0 and 1")
-    return tuple(sorted(set(levels)))
+        raise InputError(f"quantiles {str(levels)[:60]}: each must be strictly between 0 and 1")
+    unique = sorted(set(levels))
+    if len(unique) > MAX_QUANTILE_LEVELS:
+        raise LimitError(f"quantiles: {len(unique):,} levels, at most {MAX_QUANTILE_LEVELS} are supported")
+    return tuple(unique)
 
 
 def season_length(freq: str) -> int:

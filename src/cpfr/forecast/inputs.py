@@ -14,11 +14,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cpfr.data.datasets import fill_gaps, read_long
+from cpfr.bounds import number_text
+from cpfr.data.datasets import LongDataset, fill_gaps, read_long
 from cpfr.data.sources import open_source
-from cpfr.exceptions import InputError, Problem, SchemaError, ValidationError
+from cpfr.exceptions import LimitError, Problem, SchemaError, ValidationError
 from cpfr.forecast.base import future_dates, season_length
 from cpfr.forecast.censoring import uncensor
+from cpfr.forecast.limits import (
+    HORIZON,
+    MAX_PANEL_PERIODS,
+    MAX_SERIES_PERIODS,
+    MAX_VALUE,
+    horizon_bound,
+)
 
 MAX_PROBLEMS = 50
 
@@ -70,11 +78,18 @@ def load_forecast_input(
     (0 where it ran out) marks censored sales: they are raised to estimated
     demand (:func:`cpfr.forecast.censoring.uncensor`) and the flag is not
     used as a covariate.
+
+    Raises
+    ------
+    LimitError
+        ``horizon`` beyond :func:`cpfr.forecast.limits.horizon_bound` of the history, or a
+        history whose filled gaps would exceed ``MAX_SERIES_PERIODS`` / ``MAX_PANEL_PERIODS``.
     """
-    if horizon < 1:
-        raise InputError(f"--horizon {horizon}: expected a whole number of periods >= 1")
+    HORIZON.check("horizon", horizon)
     dataset = read_long(path, freq=freq, nonnegative=True)
     label = str(path)
+    _check_values(dataset, label)
+    _check_span(dataset, label)
     absent = [column for column in attribute_columns if column not in dataset.df.columns]
     if absent:
         raise SchemaError(f"{label}:1:{absent[0]}: missing — expected the attribute column {absent[0]!r}")
@@ -95,6 +110,9 @@ def load_forecast_input(
         raise ValidationError(problems)
     filled = fill_gaps(dataset, value=0.0)
     history = filled.df.copy()
+    longest = int(history.groupby("unique_id", sort=False).size().max()) if len(history) else 0
+    last = history["ds"].max() if len(history) else None
+    horizon_bound(longest, last=last, freq=filled.freq).check("horizon", horizon)
     for column in exogenous:
         history[column] = history[column].astype(float)
     censored = 0
@@ -113,6 +131,46 @@ def load_forecast_input(
     if future_path is not None:
         future, covariates = _load_future(future_path, history, filled.freq, horizon, exogenous)
     return ForecastInput(history, filled.freq, covariates, future, len(filled.df) - len(dataset.df), censored)
+
+
+def _check_values(dataset: LongDataset, label: str) -> None:
+    """Refuse sales above ``MAX_VALUE`` per period (they overflow the models' sums into nonsense)."""
+    frame = dataset.df
+    above = frame.index[frame["y"].to_numpy() > MAX_VALUE]
+    if len(above):
+        first = frame.loc[above[0]]
+        problems = [
+            Problem(
+                label,
+                0,
+                "y",
+                f"{first['y']:g}",
+                f"a number <= {number_text(MAX_VALUE)} (series {first['unique_id']!r}, "
+                f"{pd.Timestamp(first['ds']).strftime('%Y-%m-%d %H:%M').removesuffix(' 00:00')})",
+            )
+        ]
+        raise ValidationError(problems, total=len(above))
+
+
+def _check_span(dataset: LongDataset, label: str) -> None:
+    """Refuse a history whose gaps, filled as zero sales, would make too many periods."""
+    frame = dataset.df
+    if frame.empty:
+        return
+    ends = frame.groupby("unique_id", sort=False)["ds"].agg(["min", "max"])
+    offset = pd.tseries.frequencies.to_offset(dataset.freq)
+    if isinstance(offset, pd.offsets.Tick):  # fixed length: count without listing the periods
+        spans = (ends["max"] - ends["min"]).to_numpy().astype("int64") // offset.nanos + 1
+    else:  # days and longer: the calendar is short enough to list
+        grid = pd.date_range(frame["ds"].min(), frame["ds"].max(), freq=dataset.freq)
+        spans = grid.searchsorted(ends["max"]) - grid.searchsorted(ends["min"]) + 1
+    longest, total = int(spans.max()), int(spans.sum())
+    if longest > MAX_SERIES_PERIODS or total > MAX_PANEL_PERIODS:
+        raise LimitError(
+            f"{label}: with gaps filled the history has {total:,} periods of {dataset.freq!r}, the longest "
+            f"series {longest:,}; at most {MAX_PANEL_PERIODS:,} and {MAX_SERIES_PERIODS:,} are supported "
+            "(a coarser frequency, or fewer or shorter series)"
+        )
 
 
 def _load_future(
