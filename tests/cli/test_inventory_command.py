@@ -211,7 +211,7 @@ BAD = [
         },
         "demand.probabilities",
     ),
-    ({"kind": "warp_drive"}, "kind 'warp_drive'"),
+    ({"kind": "warp_drive"}, "kind: expected one of newsvendor, .*; got 'warp_drive'"),
     (
         {
             "kind": "s_S",
@@ -282,3 +282,60 @@ def test_unreadable_instance_files(tmp_path: Path, cli: Cli) -> None:
     listed = _write(tmp_path, [1, 2], "list.json")  # type: ignore[arg-type]
     result = cli("inventory", "solve", listed)
     assert result.exit_code == 2 and "expected one object" in result.stderr
+
+
+def _refused(result: Result, code: int, message: str) -> None:
+    import re
+
+    assert result.exit_code == code, result.output
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert re.search(message, result.stderr), result.stderr
+
+
+def test_hostile_instances_of_issue_10_end_in_one_line_not_a_traceback(tmp_path: Path, cli: Cli) -> None:
+    newsvendor = INSTANCES["newsvendor"][0]
+    kind_list = _write(tmp_path, {**newsvendor, "kind": ["newsvendor"]})
+    _refused(
+        cli("inventory", "solve", kind_list, "--json"), 2, "kind: expected one of .*; got \\['newsvendor'\\]"
+    )
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes('{"kind": "eoq", "note": "caf\xe9"}'.encode("latin-1"))
+    _refused(cli("inventory", "solve", latin1), 2, "latin1.json: not UTF-8 text")
+    huge_cost = _write(tmp_path, {**newsvendor, "stockout_cost": 1e300})
+    _refused(cli("inventory", "solve", huge_cost, "--json"), 2, "stockout_cost: expected a finite number")
+    nan_cost = tmp_path / "nan.json"
+    nan_cost.write_text(json.dumps({**newsvendor, "holding_cost": float("nan")}))  # NaN, as Python writes it
+    _refused(cli("inventory", "solve", nan_cost, "--json"), 2, "holding_cost: expected a finite number")
+    poisson = _write(tmp_path, {**INSTANCES["s_S"][0], "demand": {"distribution": "poisson", "mean": 1e9}})
+    _refused(cli("inventory", "solve", poisson, "--json"), 2, "1,000,000 at most supported")
+    slow = _write(tmp_path, INSTANCES["s_S"][0])
+    _refused(cli("inventory", "solve", slow, "--time-limit", "1e-9"), 1, "no answer within the time limit")
+    _refused(cli("inventory", "solve", slow, "--time-limit", "inf"), 2, "--time-limit inf: expected a finite")
+
+
+def test_extreme_but_valid_instances_print_strict_json_and_no_negative_level(
+    tmp_path: Path, cli: Cli
+) -> None:
+    def reject(constant: str) -> None:
+        raise AssertionError(f"not strict JSON: {constant}")
+
+    extreme = {
+        "kind": "newsvendor",
+        "holding_cost": 1e-6,
+        "stockout_cost": 1e9,
+        "demand": {"distribution": "normal", "mean": 1e9, "sd": 1e9},
+    }
+    result = cli("inventory", "solve", _write(tmp_path, extreme), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout, parse_constant=reject)["base_stock"] > 1e9
+    wide = {
+        **extreme,
+        "holding_cost": 10,
+        "stockout_cost": 1,
+        "demand": {"distribution": "normal", "mean": 0.1, "sd": 5},
+    }
+    result = cli("inventory", "solve", _write(tmp_path, wide), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["base_stock"] == 0.0  # was -6.6

@@ -22,6 +22,7 @@ from cpfr.cli.common import (
     reported_errors,
     write_table,
 )
+from cpfr.cli.flags import check_flags, flag_names
 from cpfr.exceptions import InputError
 
 if TYPE_CHECKING:
@@ -38,16 +39,23 @@ def solve(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", help="Seconds an iterative solver may search before it gives up."),
+    ] = 60.0,
 ) -> None:
     """Solve an INSTANCE file of any kind (newsvendor, base_stock, s_S, r_Q, eoq, serial, gsm_tree, ...)."""
     from cpfr.inventory.instances import read_instance, solve_instance
+    from cpfr.inventory.limits import TIME_LIMIT
 
     with reported_errors():
+        TIME_LIMIT.check("--time-limit", time_limit)
         started = perf_counter()
-        result = solve_instance(read_instance(instance))
+        result = solve_instance(read_instance(instance), label=str(instance), time_limit_seconds=time_limit)
         seconds = perf_counter() - started
+        text = json.dumps(result, sort_keys=False, allow_nan=False)  # results are finite: strict JSON
     if as_json:
-        typer.echo(json.dumps(result, sort_keys=False))
+        typer.echo(text)
         return
     table = Table(title=f"{instance.name}: {result['kind']}", title_justify="left")
     table.add_column("result")
@@ -126,10 +134,14 @@ def replenish(
     With --db instead of SALES and STATE: today's purchase orders to the RDCs and transfers to the
     FDCs, stores and online zones of the store's network (echelon base-stock levels per SKU).
     """
+    from cpfr.forecast.limits import SEED
+    from cpfr.inventory.replenish import PATHS
+
     with reported_errors():
         if output is None:
             raise InputError("--output is required: the orders file (.parquet or .csv)")
         check_output(output)
+        check_flags(("--paths", PATHS, paths), ("--seed", SEED, seed))
         if db is not None or sales is None:
             if sales is not None or db is None:
                 raise InputError("give either SALES with --state (one level) or --db (the store's network)")
@@ -139,7 +151,7 @@ def replenish(
                 db,
                 output,
                 NetworkCosts(review_period or 1, location_lead_time, location_holding_rate, shortage_rate),
-                paths=paths or 300,
+                paths=300 if paths is None else paths,
                 seed=seed,
                 partner=partner,
                 model=model,
@@ -170,9 +182,20 @@ def replenish(
             (lead_time, review_period, holding_cost, shortage_cost, moq, pack_size),
             lost_sales=lost_sales,
             freq=freq,
-            paths=paths or 1000,
+            paths=1000 if paths is None else paths,
             seed=seed,
         )
+
+
+# The flag that gives each parameter of a replenishment policy.
+POLICY_FLAGS = {
+    "lead_time": "--lead-time",
+    "review_period": "--review-period",
+    "holding_cost": "--holding-cost",
+    "shortage_cost": "--shortage-cost",
+    "moq": "--moq",
+    "pack_size": "--pack-size",
+}
 
 
 def _replenish_file(
@@ -188,14 +211,17 @@ def _replenish_file(
 ) -> None:
     from cpfr.forecast.auto import AutoForecaster
     from cpfr.forecast.inputs import load_forecast_input
-    from cpfr.inventory.replenish import check_policy, plan_orders, read_state
+    from cpfr.inventory.replenish import check_policy, paths_bound, plan_orders, read_state
 
     lead_time, review_period, holding_cost, shortage_cost, moq, pack_size = policy
     started = perf_counter()
     horizon = lead_time + review_period
-    check_policy(*policy)
+    with flag_names(**POLICY_FLAGS):
+        check_policy(*policy)
     positions = read_state(str(state), lead_time)
-    data = load_forecast_input(sales, horizon=horizon, freq=freq)
+    paths_bound(len(positions), horizon).check("--paths", paths)
+    with flag_names(horizon="--lead-time + --review-period"):
+        data = load_forecast_input(sales, horizon=horizon, freq=freq)
     known = set(data.history["unique_id"].astype(str))
     unknown = [uid for uid in positions["unique_id"] if uid not in known]
     if unknown:
@@ -303,13 +329,15 @@ def simulate_command(
     """Replay a base-stock or (s,S) policy on a demand trace: cost, fill rate, service, stock, turnover."""
     from cpfr.data.datasets import read_long
     from cpfr.inventory.replenish import check_policy, read_state
-    from cpfr.inventory.simulate import order_up_to, reorder_point, simulate
+    from cpfr.inventory.simulate import check_trace, order_up_to, reorder_point, simulate
 
     with reported_errors():
         check_output(output)
-        check_policy(lead_time, review_period, holding_cost, shortage_cost, 0, 1)
+        with flag_names(**POLICY_FLAGS):
+            check_policy(lead_time, review_period, holding_cost, shortage_cost, 0, 1)
         started = perf_counter()
         trace = read_long(demand_path, nonnegative=True).df
+        check_trace(trace["unique_id"].nunique(), trace["ds"].nunique(), lead_time)
         wide = trace.pivot_table(index="unique_id", columns="ds", values="y", fill_value=0.0).sort_index(
             axis=1
         )
@@ -354,25 +382,59 @@ def simulate_command(
 
 
 def _read_policy(path: Path, ids: list[str]) -> Any:
-    """Read POLICY (unique_id, order_up_to [, reorder_point]) aligned to ``ids``; name what is missing."""
+    """Read POLICY (unique_id, order_up_to [, reorder_point]) aligned to ``ids``; name what is wrong.
+
+    ``order_up_to`` is a stock level, >= 0; ``reorder_point`` may be negative (order on a
+    backlog) but not above ``order_up_to``; both within the inventory bound of quantities.
+    """
     import pandas as pd
 
-    frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
+    from cpfr.bounds import number_text
+    from cpfr.data.sources import open_source
+    from cpfr.exceptions import Problem, SchemaError, ValidationError
+    from cpfr.inventory.limits import MAX_QUANTITY
+
+    source = open_source(path)
+    label = source.label
     for column in ("unique_id", "order_up_to"):
-        if column not in frame.columns:
-            raise InputError(
-                f"{path}:1:{column}: missing — POLICY needs unique_id, order_up_to [, reorder_point]"
+        if column not in source.columns:
+            raise SchemaError(
+                f"{label}:{source.header_row}:{column}: missing — POLICY needs unique_id, order_up_to "
+                "[, reorder_point]"
             )
-    frame["unique_id"] = frame["unique_id"].astype(str)
+    frame, rows = source.read_frame()
+    frame["unique_id"] = frame["unique_id"].astype(str).str.strip()
+    problems: list[Problem] = []
+    lowest = {"order_up_to": 0.0, "reorder_point": -MAX_QUANTITY}
     for column in [name for name in ("order_up_to", "reorder_point") if name in frame.columns]:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = np.flatnonzero(values.isna().to_numpy())
-        if len(bad):
-            row = int(bad[0]) + (2 if path.suffix.lower() == ".csv" else 1)
-            raise InputError(
-                f"{path}:{row}:{column}: value {frame[column].iloc[bad[0]]!r} — expected a number"
+        values = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        numbers = values.fillna(np.inf).to_numpy()
+        bad = ~np.isfinite(numbers) | (numbers < lowest[column]) | (numbers > MAX_QUANTITY)
+        problems += [
+            Problem(
+                label,
+                int(rows[position]),
+                column,
+                str(frame[column].iloc[position]),
+                f"a finite number >= {number_text(lowest[column])} and <= {number_text(MAX_QUANTITY)}",
             )
+            for position in np.flatnonzero(bad)[:50]
+        ]
         frame[column] = values
+    if "reorder_point" in frame.columns and not problems:
+        above = (frame["reorder_point"] > frame["order_up_to"]).to_numpy()
+        problems += [
+            Problem(
+                label,
+                int(rows[position]),
+                "reorder_point",
+                str(frame["reorder_point"].iloc[position]),
+                "a reorder point no higher than the order_up_to level",
+            )
+            for position in np.flatnonzero(above)[:50]
+        ]
+    if problems:
+        raise ValidationError(problems[:50], total=len(problems))
     aligned = frame.drop_duplicates("unique_id").set_index("unique_id").reindex(ids)
     if aligned["order_up_to"].isna().any():
         missing = aligned.index[aligned["order_up_to"].isna()][0]

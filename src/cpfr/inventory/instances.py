@@ -1,15 +1,21 @@
 """Inventory instance files (JSON or YAML): read, check, solve, and give the result as plain data.
 
-One entry point, :func:`solve_instance`, maps ``kind`` to the solver and the
-solver's result to the keys of the ``cpfr inventory solve`` contract. Every
-problem with the instance is an :class:`~cpfr.exceptions.InputError` naming
-the field (``nodes[2].lead_time``), which the CLI turns into exit code 2.
+:func:`read_instance` reads a file (UTF-8 JSON or YAML, one object);
+:func:`solve_instance` validates it against its kind's model
+(:mod:`cpfr.inventory.instance_models`), runs the solver within its bounds and
+time limit, and maps the solver's result to the keys of the ``cpfr inventory
+solve`` contract. Every problem with the instance is an
+:class:`~cpfr.exceptions.InputError` naming the file and the field
+(``instance.json: nodes[2].lead_time: ...``), which the CLI turns into exit
+code 2; work beyond the bounds is a :class:`~cpfr.exceptions.LimitError`
+(also 2); a solver out of time, or without a finite answer, a
+:class:`~cpfr.exceptions.SolverLimitError` (1). Results hold finite numbers
+only, so they always print as strict JSON.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,88 +23,112 @@ from typing import Any
 import yaml
 from scipy import stats
 
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, LimitError
+from cpfr.inventory import instance_models as models
 from cpfr.inventory.demand import Demand
 from cpfr.inventory.distribution import Location, distribution_base_stock
 from cpfr.inventory.gsm import GSMStage, gsm_tree
+from cpfr.inventory.limits import DEFAULT_TIME_LIMIT_SECONDS, TIME_LIMIT, check_finite
 from cpfr.inventory.serial import SerialStage, serial_base_stock
 from cpfr.inventory.single import base_stock, eoq, eoq_all_units_discount, newsvendor, r_q, s_S, wagner_whitin
 
+MAX_INSTANCE_BYTES = 20_000_000
+"""Largest instance file: every list at its bound of 100,000 numbers fits in a few MB."""
 
-def read_instance(path: Path) -> dict[str, Any]:
-    """Read an instance from ``path`` (.json, .yaml or .yml) into a dict."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
+_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def read_instance(path: Path) -> Any:
+    """Read an instance from ``path`` (.json, .yaml or .yml, UTF-8) into plain data.
+
+    Raises
+    ------
+    InputError
+        No such file, an unknown file type, text that is not UTF-8, or not valid JSON or YAML.
+    LimitError
+        A file larger than ``MAX_INSTANCE_BYTES``.
+    """
     suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = (
-            json.loads(text)
-            if suffix == ".json"
-            else yaml.safe_load(text)
-            if suffix in (".yaml", ".yml")
-            else None
-        )
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise InputError(f"{path}: not valid {suffix[1:].upper()}: {error}") from None
-    if suffix not in (".json", ".yaml", ".yml"):
+    if suffix not in _SUFFIXES:
         raise InputError(f"{path}: unknown file type {suffix!r} — expected .json, .yaml or .yml")
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected one object (a mapping of fields), got {type(data).__name__}")
-    return data
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > MAX_INSTANCE_BYTES:
+        raise LimitError(f"{path}: {size:,} bytes, at most {MAX_INSTANCE_BYTES:,} are supported")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})"
+        ) from None
+    try:
+        return json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:  # JSONDecodeError, and numbers too long to read
+        reason = " ".join(str(error).split())[:200]
+        raise InputError(f"{path}: not valid {'JSON' if suffix == '.json' else 'YAML'}: {reason}") from None
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply to be an instance") from None
 
 
-def _number(
-    data: Mapping[str, Any],
-    key: str,
-    where: str = "",
+def solve_instance(
+    data: Mapping[str, Any] | Any,
     *,
-    minimum: float | None = 0.0,
-    strict: bool = False,
-    default: float | None = None,
-) -> float:
-    """Read a finite number field; name it in the error (``where`` + ``key``)."""
-    name = f"{where}{key}"
-    if key not in data or data[key] is None:
-        if default is not None:
-            return default
-        raise InputError(f"{name}: missing")
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InputError(f"{name} {value!r}: expected a number")
-    if minimum is not None and (value <= minimum if strict else value < minimum):
-        raise InputError(f"{name} {value!r}: expected a number {'>' if strict else '>='} {minimum:g}")
-    return float(value)
+    label: str = "instance",
+    time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
+) -> dict[str, Any]:
+    """Solve one instance (parsed file content) by its ``kind``; return the result keys (plus ``kind``).
+
+    Parameters
+    ----------
+    data : mapping
+        The instance, as :func:`read_instance` returns it.
+    label : str
+        What to call the instance in messages (its file name).
+    time_limit_seconds : float
+        How long an iterative solver may search before it gives up (SolverLimitError).
+
+    Returns
+    -------
+    dict
+        ``kind`` and the kind's result keys; every number in it is finite.
+    """
+    TIME_LIMIT.check("time_limit_seconds", time_limit_seconds)
+    instance = models.parse_instance(data, label)
+    solver = _SOLVERS[type(instance)]
+    try:
+        result = {"kind": instance.kind, **solver(instance, time_limit_seconds)}
+    except InputError as error:  # a rule only the solver checks (a cycle in a tree): name the file
+        raise type(error)(f"{label}: {error}") from None
+    for key, value in result.items():
+        _check_finite(value, f"{label}: {key}")
+    return result
 
 
-def _demand(data: Mapping[str, Any], where: str = "demand") -> Demand:
-    spec = data.get("demand")
-    if not isinstance(spec, Mapping):
-        raise InputError(f"{where}: missing (expected an object with 'distribution')")
-    kind = spec.get("distribution")
-    if kind == "normal":
-        return Demand.normal(
-            _number(spec, "mean", f"{where}."), _number(spec, "sd", f"{where}.", strict=True)
-        )
-    if kind == "poisson":
-        return Demand.poisson(_number(spec, "mean", f"{where}.", strict=True))
-    if kind in ("empirical", "discrete"):
-        values, probabilities = spec.get("values"), spec.get("probabilities")
-        if not isinstance(values, list) or not isinstance(probabilities, list):
-            raise InputError(f"{where}.values and {where}.probabilities: expected two lists")
-        try:
-            return Demand.discrete(values, probabilities)
-        except InputError as error:
-            raise InputError(str(error).replace("demand.", f"{where}.")) from None
-        except (TypeError, ValueError):
-            raise InputError(f"{where}.values and {where}.probabilities: expected lists of numbers") from None
-    raise InputError(f"{where}.distribution {kind!r}: expected 'normal', 'poisson' or 'empirical'")
+def _check_finite(value: Any, where: str) -> None:
+    """Raise SolverLimitError, naming the result key, where a result holds NaN or an infinity."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for position, item in enumerate(value):
+            _check_finite(item, f"{where}[{position}]")
+    elif isinstance(value, float):
+        check_finite(where, value)
 
 
-def _newsvendor(data: Mapping[str, Any]) -> dict[str, Any]:
-    result = newsvendor(
-        _number(data, "holding_cost", strict=True), _number(data, "stockout_cost", strict=True), _demand(data)
-    )
+def _demand(spec: models.NormalDemand | models.PoissonDemand | models.EmpiricalDemand) -> Demand:
+    if isinstance(spec, models.NormalDemand):
+        return Demand.normal(spec.mean, spec.sd)
+    if isinstance(spec, models.PoissonDemand):
+        return Demand.poisson(spec.mean)
+    return Demand.discrete(spec.values, spec.probabilities)
+
+
+def _newsvendor(instance: models.NewsvendorInstance, seconds: float) -> dict[str, Any]:
+    del seconds  # closed forms and one quantile: nothing to time
+    result = newsvendor(instance.holding_cost, instance.stockout_cost, _demand(instance.demand))
     return {
         "base_stock": result.base_stock,
         "expected_cost": result.expected_cost,
@@ -106,15 +136,13 @@ def _newsvendor(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _base_stock(data: Mapping[str, Any]) -> dict[str, Any]:
-    lead_time = _number(data, "lead_time")
-    if lead_time != int(lead_time):
-        raise InputError(f"lead_time {lead_time:g}: expected a whole number of periods")
+def _base_stock(instance: models.BaseStockInstance, seconds: float) -> dict[str, Any]:
     result = base_stock(
-        _number(data, "holding_cost", strict=True),
-        _number(data, "stockout_cost", strict=True),
-        _demand(data),
-        int(lead_time),
+        instance.holding_cost,
+        instance.stockout_cost,
+        _demand(instance.demand),
+        instance.lead_time,
+        time_limit_seconds=seconds,
     )
     return {
         "base_stock": result.base_stock,
@@ -123,12 +151,13 @@ def _base_stock(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _s_S(data: Mapping[str, Any]) -> dict[str, Any]:
+def _s_S(instance: models.SSInstance, seconds: float) -> dict[str, Any]:
     result = s_S(
-        _number(data, "holding_cost", strict=True),
-        _number(data, "stockout_cost", strict=True),
-        _number(data, "fixed_cost", strict=True),
-        _demand(data),
+        instance.holding_cost,
+        instance.stockout_cost,
+        instance.fixed_cost,
+        _demand(instance.demand),
+        time_limit_seconds=seconds,
     )
     return {
         "reorder_point": result.reorder_point,
@@ -137,13 +166,14 @@ def _s_S(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _r_Q(data: Mapping[str, Any]) -> dict[str, Any]:
+def _r_Q(instance: models.RQInstance, seconds: float) -> dict[str, Any]:
     result = r_q(
-        _number(data, "holding_cost", strict=True),
-        _number(data, "stockout_cost", strict=True),
-        _number(data, "fixed_cost", strict=True),
-        _demand(data),
-        _number(data, "lead_time", strict=True),
+        instance.holding_cost,
+        instance.stockout_cost,
+        instance.fixed_cost,
+        _demand(instance.demand),
+        instance.lead_time,
+        time_limit_seconds=seconds,
     )
     return {
         "reorder_point": result.reorder_point,
@@ -152,55 +182,35 @@ def _r_Q(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _eoq(data: Mapping[str, Any]) -> dict[str, Any]:
-    fixed, rate = _number(data, "fixed_cost", strict=True), _number(data, "demand_rate", strict=True)
-    discounts = data.get("discounts")
+def _eoq(instance: models.EOQInstance, seconds: float) -> dict[str, Any]:
+    del seconds  # closed forms
+    discounts = instance.discounts
     if discounts is None:
-        result = eoq(fixed, _number(data, "holding_cost", strict=True), rate)
+        assert instance.holding_cost is not None  # the model requires one or the other
+        result = eoq(instance.fixed_cost, instance.holding_cost, instance.demand_rate)
     else:
-        if not isinstance(discounts, Mapping):
-            raise InputError("discounts: expected an object with breakpoints, unit_costs, holding_cost_rate")
         result = eoq_all_units_discount(
-            fixed,
-            _number(discounts, "holding_cost_rate", "discounts.", strict=True),
-            rate,
-            list(discounts.get("breakpoints") or []),
-            list(discounts.get("unit_costs") or []),
+            instance.fixed_cost,
+            discounts.holding_cost_rate,
+            instance.demand_rate,
+            discounts.breakpoints,
+            discounts.unit_costs,
         )
     return {"order_quantity": result.order_quantity, "expected_cost": result.expected_cost}
 
 
-def _wagner_whitin(data: Mapping[str, Any]) -> dict[str, Any]:
-    demand = data.get("demand")
-    if not isinstance(demand, list):
-        raise InputError("demand: expected a list of per-period demands")
-    result = wagner_whitin(demand, _number(data, "fixed_cost"), _number(data, "holding_cost"))
+def _wagner_whitin(instance: models.WagnerWhitinInstance, seconds: float) -> dict[str, Any]:
+    result = wagner_whitin(
+        instance.demand, instance.fixed_cost, instance.holding_cost, time_limit_seconds=seconds
+    )
     return {"order_quantities": list(result.order_quantities), "expected_cost": result.expected_cost}
 
 
-def _nodes(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    nodes = data.get("nodes")
-    if not isinstance(nodes, list) or not nodes:
-        raise InputError("nodes: missing (expected a non-empty list of objects)")
-    for position, node in enumerate(nodes):
-        if not isinstance(node, Mapping) or "id" not in node:
-            raise InputError(f"nodes[{position}]: expected an object with an 'id'")
-    return nodes
-
-
-def _serial(data: Mapping[str, Any]) -> dict[str, Any]:
-    demand = _demand(data)
-    if demand.kind != "normal":
-        raise InputError("demand.distribution: the serial solver takes normal demand")
-    stages = [
-        SerialStage(
-            node["id"],
-            _number(node, "echelon_holding_cost", f"nodes[{position}]."),
-            _number(node, "lead_time", f"nodes[{position}]."),
-        )
-        for position, node in enumerate(_nodes(data))
-    ]
-    result = serial_base_stock(stages, _number(data, "stockout_cost", strict=True), demand.mean, demand.sd)
+def _serial(instance: models.SerialInstance, seconds: float) -> dict[str, Any]:
+    stages = [SerialStage(node.id, node.echelon_holding_cost, node.lead_time) for node in instance.nodes]
+    result = serial_base_stock(
+        stages, instance.stockout_cost, instance.demand.mean, instance.demand.sd, time_limit_seconds=seconds
+    )
     return {
         "base_stock": {str(key): value for key, value in result.base_stock.items()},
         "local_base_stock": {str(key): value for key, value in result.local_base_stock.items()},
@@ -208,75 +218,48 @@ def _serial(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _gsm_tree(data: Mapping[str, Any]) -> dict[str, Any]:
-    stages = []
-    for position, node in enumerate(_nodes(data)):
-        where = f"nodes[{position}]."
-        maximum = node.get("max_outbound_cst")
-        stages.append(
-            GSMStage(
-                node["id"],
-                _whole(node, "processing_time", where),
-                _number(node, "holding_cost", where),
-                _whole(node, "external_inbound_cst", where, default=0),
-                _number(node, "demand_mean", where, default=0.0),
-                _number(node, "demand_sd", where, default=0.0),
-                None if maximum is None else _whole(node, "max_outbound_cst", where),
-            )
+def _gsm_tree(instance: models.GSMInstance, seconds: float) -> dict[str, Any]:
+    stages = [
+        GSMStage(
+            node.id,
+            node.processing_time,
+            node.holding_cost,
+            node.external_inbound_cst,
+            node.demand_mean,
+            node.demand_sd,
+            node.max_outbound_cst,
         )
-    edges = data.get("edges")
-    if not isinstance(edges, list) or not all(
-        isinstance(edge, list | tuple) and len(edge) == 2 for edge in edges
-    ):
-        raise InputError("edges: expected a list of [upstream_id, downstream_id] pairs")
-    service = _number(data, "service_level", strict=True)
-    result = gsm_tree(stages, [(edge[0], edge[1]) for edge in edges], service)
+        for node in instance.nodes
+    ]
+    result = gsm_tree(stages, list(instance.edges), instance.service_level, time_limit_seconds=seconds)
     return {
         "committed_service_time": {str(key): value for key, value in result.committed_service_time.items()},
         "inbound_service_time": {str(key): value for key, value in result.inbound_service_time.items()},
         "safety_stock": {str(key): value for key, value in result.safety_stock.items()},
         "expected_cost": result.expected_cost,
-        "safety_factor": float(stats.norm.ppf(service)),
+        "safety_factor": float(stats.norm.ppf(instance.service_level)),
     }
 
 
-def _whole(data: Mapping[str, Any], key: str, where: str, default: int | None = None) -> int:
-    value = _number(data, key, where, default=None if default is None else float(default))
-    if value != int(value):
-        raise InputError(f"{where}{key} {value:g}: expected a whole number of periods")
-    return int(value)
-
-
-def _distribution(data: Mapping[str, Any]) -> dict[str, Any]:
-    warehouse = data.get("warehouse")
-    if not isinstance(warehouse, Mapping):
-        raise InputError("warehouse: missing (expected an object with lead_time and holding_cost)")
-    raw = data.get("locations")
-    if not isinstance(raw, list) or not raw:
-        raise InputError("locations: missing (expected a non-empty list of objects)")
-    locations = []
-    for position, location in enumerate(raw):
-        where = f"locations[{position}]"
-        if not isinstance(location, Mapping) or "id" not in location:
-            raise InputError(f"{where}: expected an object with an 'id'")
-        demand = _demand(location, f"{where}.demand")
-        if demand.kind != "poisson":
-            raise InputError(f"{where}.demand.distribution: the distribution solver takes Poisson demand")
-        locations.append(
-            Location(
-                location["id"],
-                _number(location, "lead_time", f"{where}."),
-                _number(location, "holding_cost", f"{where}.", strict=True),
-                _number(location, "stockout_cost", f"{where}.", strict=True),
-                demand.mean,
-            )
+def _distribution(instance: models.DistributionInstance, seconds: float) -> dict[str, Any]:
+    locations = [
+        Location(
+            location.id,
+            location.lead_time,
+            location.holding_cost,
+            location.stockout_cost,
+            location.demand.mean,
         )
-    warehouse_id = str(warehouse.get("id", "warehouse"))
+        for location in instance.locations
+    ]
+    warehouse = instance.warehouse
+    warehouse_id = str(warehouse.id)
     result = distribution_base_stock(
-        _number(warehouse, "lead_time", "warehouse."),
-        _number(warehouse, "holding_cost", "warehouse."),
+        warehouse.lead_time,
+        warehouse.holding_cost,
         locations,
         warehouse_id=warehouse_id,
+        time_limit_seconds=seconds,
     )
     return {
         "base_stock": {warehouse_id: result.warehouse_base_stock}
@@ -290,22 +273,14 @@ def _distribution(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-SOLVERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
-    "newsvendor": _newsvendor,
-    "base_stock": _base_stock,
-    "s_S": _s_S,
-    "r_Q": _r_Q,
-    "eoq": _eoq,
-    "wagner_whitin": _wagner_whitin,
-    "serial": _serial,
-    "gsm_tree": _gsm_tree,
-    "distribution": _distribution,
+_SOLVERS: dict[type, Callable[[Any, float], dict[str, Any]]] = {
+    models.NewsvendorInstance: _newsvendor,
+    models.BaseStockInstance: _base_stock,
+    models.SSInstance: _s_S,
+    models.RQInstance: _r_Q,
+    models.EOQInstance: _eoq,
+    models.WagnerWhitinInstance: _wagner_whitin,
+    models.SerialInstance: _serial,
+    models.GSMInstance: _gsm_tree,
+    models.DistributionInstance: _distribution,
 }
-
-
-def solve_instance(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Solve one instance dict by its ``kind``; return the result keys (plus ``kind``)."""
-    kind = data.get("kind")
-    if kind not in SOLVERS:
-        raise InputError(f"kind {kind!r}: expected one of {', '.join(SOLVERS)}")
-    return {"kind": kind, **SOLVERS[kind](data)}

@@ -25,9 +25,49 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cpfr.exceptions import InputError
+from cpfr.bounds import Bound, number_text
+from cpfr.exceptions import InputError, LimitError
+from cpfr.inventory.limits import MAX_QUANTITY, POSITIVE_COST, WHOLE_PERIODS
 
 _GRID_LIMIT = 1_000  # order quantities evaluated at once; a wider range is searched coarse to fine
+
+MAX_PATHS = 100_000
+"""Most demand sample paths per item: beyond it the sample average moves by less than 0.3 %."""
+
+PATHS = Bound(1, MAX_PATHS, whole=True, reason="sample paths per item")
+
+MAX_PATH_CELLS = 50_000_000
+"""Most sampled demands held at once, items x paths x (L + R) (400 MB as float64)."""
+
+MAX_ORDER = 1e12
+"""Largest order quantity searched for one item, in units: beyond it the int64 grid is near its end."""
+
+POLICY_BOUNDS: dict[str, Bound] = {
+    "lead_time": WHOLE_PERIODS,
+    "review_period": Bound(1, WHOLE_PERIODS.maximum, whole=True, reason=WHOLE_PERIODS.reason),
+    "holding_cost": POSITIVE_COST,
+    "shortage_cost": POSITIVE_COST,
+    "moq": Bound(0, MAX_QUANTITY, whole=True, reason="units"),
+    "pack_size": Bound(1, MAX_QUANTITY, whole=True, reason="units"),
+}
+"""The range of each policy parameter of :func:`plan_orders` and of `simulate`."""
+
+STOCK = Bound(-MAX_QUANTITY, MAX_QUANTITY, reason="units")
+"""The range of a STATE's ``on_hand`` (negative: a backlog); ``in_transit_k`` are the same but >= 0."""
+
+
+def paths_bound(items: int, periods: int) -> Bound:
+    """Return the range of sample paths per item for ``items`` items over ``periods`` (L + R) periods.
+
+    At least 1, at most ``MAX_PATHS`` and at most ``MAX_PATH_CELLS`` / (items x periods).
+    """
+    most = min(MAX_PATHS, MAX_PATH_CELLS // max(items * periods, 1))
+    return Bound(
+        1,
+        max(most, 1),
+        whole=True,
+        reason=f"{MAX_PATH_CELLS:,} sampled demands at most: {items:,} items x {periods:,} periods x paths",
+    )
 
 
 @dataclass(frozen=True)
@@ -119,25 +159,40 @@ def _best_quantity(
     need = float(
         np.max(cumulative[:, -1] - np.minimum(start, 0.0) * (not lost_sales) - np.maximum(start, 0.0))
     )
+    if not need <= MAX_ORDER:
+        raise LimitError(
+            f"an order of about {need:.3g} units would be needed, "
+            f"at most {number_text(MAX_ORDER)} are supported"
+        )
     top = max(int(np.ceil(max(need, 0.0))) + pack, moq)
-    allowed = _allowed(top, moq, pack)
+    allowed = _Allowed(top, moq, pack)
+    low, high = 0, allowed.count - 1  # the range of positions in the allowed quantities still searched
     while True:
-        stride = max(1, len(allowed) // _GRID_LIMIT)
-        grid = allowed[::stride]
+        stride = max(1, (high - low + 1) // _GRID_LIMIT)
+        positions = np.arange(low, high + 1, stride)
+        grid = allowed.at(positions)
         costs, shortages = _costs(grid, start, cumulative, holding, shortage, lost_sales)
         best = int(np.argmin(costs))
         if stride == 1:
             return int(grid[best]), float(costs[best]), float(shortages[best])
-        low = allowed.searchsorted(grid[max(best - 1, 0)])
-        high = allowed.searchsorted(grid[min(best + 1, len(grid) - 1)], side="right")
-        allowed = allowed[low:high]
+        low, high = int(positions[max(best - 1, 0)]), int(positions[min(best + 1, len(positions) - 1)])
 
 
-def _allowed(top: int, moq: int, pack: int) -> np.ndarray:
-    """Order quantities allowed: 0, and multiples of the pack size from the minimum order quantity on."""
-    first = max(moq, pack)
-    first = int(np.ceil(first / pack) * pack)
-    return np.concatenate([[0], np.arange(first, max(top, first) + 1, pack)]).astype(np.int64)
+class _Allowed:
+    """The order quantities allowed, in order: 0, then multiples of the pack size from the MOQ to ``top``.
+
+    Held as arithmetic, not as an array: a large order with a pack size of 1 has billions of them.
+    """
+
+    def __init__(self, top: int, moq: int, pack: int) -> None:
+        self.first = int(np.ceil(max(moq, pack) / pack) * pack)
+        self.pack = pack
+        self.count = 1 + (max(top, self.first) - self.first) // pack + 1
+
+    def at(self, positions: np.ndarray) -> np.ndarray:
+        """Return the quantities at ``positions`` (0: no order)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return np.where(positions == 0, 0, self.first + (positions - 1) * self.pack).astype(np.int64)
 
 
 def _costs(
@@ -170,19 +225,25 @@ def _costs(
 def check_policy(
     lead_time: int, review_period: int, holding_cost: float, shortage_cost: float, moq: int, pack_size: int
 ) -> None:
-    """Reject policy parameters out of range, naming the CLI flag."""
-    if lead_time < 0:
-        raise InputError(f"--lead-time {lead_time}: expected a whole number of periods >= 0")
-    if review_period < 1:
-        raise InputError(f"--review-period {review_period}: expected a whole number of periods >= 1")
-    if not holding_cost > 0:
-        raise InputError(f"--holding-cost {holding_cost}: expected a number > 0")
-    if not shortage_cost > 0:
-        raise InputError(f"--shortage-cost {shortage_cost}: expected a number > 0")
-    if moq < 0:
-        raise InputError(f"--moq {moq}: expected a whole number >= 0")
-    if pack_size < 1:
-        raise InputError(f"--pack-size {pack_size}: expected a whole number >= 1")
+    """Reject policy parameters out of their range (``POLICY_BOUNDS``), naming the parameter.
+
+    Raises
+    ------
+    InputError
+        A value that is not a finite number, not whole where it must be, or below its minimum.
+    LimitError
+        A value above its maximum.
+    """
+    values = {
+        "lead_time": lead_time,
+        "review_period": review_period,
+        "holding_cost": holding_cost,
+        "shortage_cost": shortage_cost,
+        "moq": moq,
+        "pack_size": pack_size,
+    }
+    for name, value in values.items():
+        POLICY_BOUNDS[name].check(name, value)
 
 
 def _check(
@@ -196,64 +257,78 @@ def _check(
     moq: int,
     pack_size: int,
 ) -> None:
-    lowest = (float(holding_cost.min()), float(shortage_cost.min())) if len(holding_cost) else (1.0, 1.0)
-    check_policy(lead_time, review_period, *lowest, moq, pack_size)
+    check_policy(lead_time, review_period, 1.0, 1.0, moq, pack_size)
+    for name, costs in (("holding_cost", holding_cost), ("shortage_cost", shortage_cost)):
+        for value in (float(costs.min()), float(costs.max())) if len(costs) else ():
+            POLICY_BOUNDS[name].check(name, value)
     if paths.ndim != 3 or paths.shape[2] < lead_time + review_period:
         raise InputError("demand paths must cover periods 1 .. lead time + review period")
     if in_transit.shape != (paths.shape[0], lead_time) or on_hand.shape != (paths.shape[0],):
         raise InputError("state: one on_hand and lead-time in_transit values per item")
+    if not (np.isfinite(paths).all() and (paths >= 0).all()):
+        raise InputError("demand paths: expected finite numbers >= 0")
 
 
 def read_state(path: str, lead_time: int) -> pd.DataFrame:
     """Read STATE (``unique_id, on_hand, in_transit_1 .. in_transit_L``); errors name file, row and column.
 
     Rows are numbered as a person sees them (CSV: header line 1; Parquet: first row 1).
-    ``on_hand`` may be negative (a backlog) with backorders; ``in_transit_k`` must be >= 0.
+    ``on_hand`` may be negative (a backlog) with backorders; ``in_transit_k`` must be >= 0; both within
+    ``STOCK``. A file without rows is invalid (an empty plan is surely a mistake).
+
+    Raises
+    ------
+    InputError
+        No such file, or not a .csv or .parquet file.
+    SchemaError
+        A column is missing.
+    ValidationError
+        No rows, blank or repeated ids, values that are not finite numbers within ``STOCK``.
     """
+    from cpfr.data.sources import open_source
     from cpfr.exceptions import Problem, SchemaError, ValidationError
 
-    label = str(path)
-    suffix = label.lower().rsplit(".", 1)[-1]
-    try:
-        frame = (
-            pd.read_csv(path) if suffix == "csv" else pd.read_parquet(path) if suffix == "parquet" else None
-        )
-    except FileNotFoundError:
-        raise InputError(f"{label}: no such file") from None
-    except (ValueError, OSError) as error:
-        raise InputError(f"{label}: cannot be read: {error}") from None
-    if frame is None:
-        raise InputError(f"{label}: unknown file type — expected .csv or .parquet")
+    source = open_source(path)
+    label = source.label
     columns = ["unique_id", "on_hand", *(f"in_transit_{k}" for k in range(1, lead_time + 1))]
     for column in columns:
-        if column not in frame.columns:
-            raise SchemaError(f"{label}:1:{column}: missing — STATE needs {', '.join(columns)}")
-    first_row = 2 if suffix == "csv" else 1
+        if column not in source.columns:
+            raise SchemaError(
+                f"{label}:{source.header_row}:{column}: missing — STATE needs unique_id, on_hand"
+                + (f", in_transit_1 .. in_transit_{lead_time}" if lead_time else "")
+            )
+    frame, rows = source.read_frame()
     problems = []
-    ids = frame["unique_id"]
-    for position in np.flatnonzero(ids.isna().to_numpy() | ids.astype(str).duplicated().to_numpy()):
-        shown = None if pd.isna(ids.iloc[position]) else str(ids.iloc[position])
+    ids = frame["unique_id"].astype("string").str.strip()
+    blank = ids.isna() | ids.eq("")
+    repeated = ids.duplicated() & ~blank
+    for position in np.flatnonzero((blank | repeated).to_numpy())[:50]:
+        shown = None if pd.isna(frame["unique_id"].iloc[position]) else str(frame["unique_id"].iloc[position])
         problems.append(
-            Problem(label, int(position) + first_row, "unique_id", shown, "a unique, non-empty item id")
+            Problem(label, int(rows[position]), "unique_id", shown, "a unique, non-empty item id")
         )
     for column in columns[1:]:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() | ~np.isfinite(values.fillna(0.0))
-        if column != "on_hand":
-            bad |= values < 0
+        values = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        lowest = STOCK.minimum if column == "on_hand" else 0.0
+        bad = (
+            values.isna()
+            | ~np.isfinite(values.fillna(0.0))
+            | (values.abs() > STOCK.maximum)
+            | (values < lowest)
+        )
         for position in np.flatnonzero(bad.to_numpy())[:50]:
             raw = frame[column].iloc[position]
             problems.append(
                 Problem(
                     label,
-                    int(position) + first_row,
+                    int(rows[position]),
                     column,
-                    None if pd.isna(raw) else str(raw),
-                    "a finite number" + ("" if column == "on_hand" else " >= 0"),
+                    None if pd.isna(raw) or raw == "" else str(raw),
+                    f"a finite number >= {number_text(lowest)} and <= {number_text(STOCK.maximum)}",
                 )
             )
         frame[column] = values
     if problems:
         raise ValidationError(problems[:50], total=len(problems))
-    frame["unique_id"] = frame["unique_id"].astype(str)
+    frame["unique_id"] = ids.astype(str)
     return frame[columns].reset_index(drop=True)

@@ -24,7 +24,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, LimitError
+from cpfr.inventory.limits import COST, WHOLE_PERIODS
+from cpfr.inventory.replenish import POLICY_BOUNDS
+
+MAX_SIMULATION_CELLS = 20_000_000
+"""Most item-periods simulated at once: each of a few items x periods arrays takes 160 MB at the bound."""
+
+MAX_SIMULATION_WORK = 2_000_000_000
+"""Most item-period-pipeline steps, items x periods x (L + 1): about 10 s at the bound."""
 
 # policy(period, on_hand, pipeline) -> order quantities; pipeline[:, k] arrives at the start of period + k.
 OrderRule = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
@@ -65,9 +73,14 @@ def simulate(
     demand = np.asarray(demand, dtype=float)
     if demand.ndim != 2 or (demand < 0).any() or not np.isfinite(demand).all():
         raise InputError("demand: expected a non-negative items x periods array")
-    if lead_time < 0 or review_period < 1:
-        raise InputError("lead_time >= 0 and review_period >= 1 expected")
+    POLICY_BOUNDS["lead_time"].check("lead_time", lead_time)
+    POLICY_BOUNDS["review_period"].check("review_period", review_period)
+    for name, cost in (("holding_cost", holding_cost), ("shortage_cost", shortage_cost)):
+        values = np.atleast_1d(np.asarray(cost, dtype=float))
+        for value in (float(values.min()), float(values.max())) if values.size else ():
+            COST.check(name, value)
     items, periods = demand.shape
+    check_trace(items, periods, lead_time)
     stock = np.zeros(items) if on_hand is None else np.asarray(on_hand, dtype=float).copy()
     coming = np.zeros((items, lead_time + 1))  # slot k arrives at the start of period + k
     if pipeline is not None and lead_time:
@@ -150,6 +163,24 @@ def simulate(
         else float("inf"),
     }
     return SimulationResult(per_item, summary, held)
+
+
+def check_trace(items: int, periods: int, lead_time: int) -> None:
+    """Refuse a simulation beyond ``MAX_SIMULATION_CELLS`` item-periods or ``MAX_SIMULATION_WORK`` steps.
+
+    Raises
+    ------
+    LimitError
+        The demand trace (items x periods), or it times the pipeline (L + 1), is too large.
+    """
+    WHOLE_PERIODS.check("lead_time", lead_time)
+    cells, work = items * periods, items * periods * (lead_time + 1)
+    if cells > MAX_SIMULATION_CELLS or work > MAX_SIMULATION_WORK:
+        raise LimitError(
+            f"simulation of {items:,} items x {periods:,} periods with a lead time of {lead_time:,}: at most "
+            f"{MAX_SIMULATION_CELLS:,} item-periods and {MAX_SIMULATION_WORK:,} item-period-pipeline steps "
+            "are supported (fewer items or periods, or a shorter lead time)"
+        )
 
 
 def _served_backorders(demand: np.ndarray, backlog: np.ndarray) -> np.ndarray:
