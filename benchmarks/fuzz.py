@@ -61,7 +61,9 @@ class Campaign:
         if in_process:
             result = self.runner.invoke(app, args)
             return result.exit_code, result.output
-        done = subprocess.run([self.cpfr, *args], capture_output=True, text=True, timeout=120)
+        # No process can be given an argument holding a NUL byte: the shell would cut it there too.
+        argv = [self.cpfr, *(argument.split("\x00", 1)[0] for argument in args)]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         return done.returncode, done.stdout + done.stderr
 
     def digest(self) -> dict[str, str]:
