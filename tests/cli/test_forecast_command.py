@@ -304,3 +304,41 @@ def test_a_history_that_would_not_fit_or_overflow_is_refused(tmp_path: Path, cli
     assert result.exit_code == 2
     assert "--horizon 12: expected a whole number >= 1 and <= 1 " in result.stderr  # 2262-04-01, no later
     assert "the calendar pandas can hold ends on 2262-04-11" in result.stderr
+
+
+def test_more_hostile_options_end_in_one_line(tmp_path: Path, cli: Cli) -> None:
+    short = _write(tmp_path, "short.csv", GOOD)
+    twelve = _write(
+        tmp_path,
+        "twelve.csv",
+        "unique_id,ds,y\n" + "".join(f"a,2024-01-{day:02d},{day % 7}\n" for day in range(1, 13)),
+    )
+    output = tmp_path / "o.csv"
+    cases = [
+        (
+            ["forecast", short, "-h", "2", "-o", output, "--freq", "0D"],
+            "--freq '0D': expected a frequency with a positive step",
+        ),
+        (["forecast", short, "-h", "2", "-o", output, "--freq", "-1D"], "--freq '-1D': expected"),
+        (
+            ["forecast", short, "-h", "2", "-o", output, "--model", "lightgbm"],
+            "lightgbm learns from lags of up to",
+        ),
+        (
+            ["backtest", twelve, "-h", "2", "--windows", "2", "--model", "lightgbm"],
+            "before the first backtest origin",
+        ),
+        (
+            ["backtest", short, "-h", "1", "--levels", "y"],
+            "--levels 'y': 'y' is not an attribute of a series",
+        ),
+        (["backtest", short, "-h", "1", "--levels", "store;ds"], "'ds' is not an attribute of a series"),
+    ]
+    for args, message in cases:
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+        assert message in result.stderr, result.stderr
+    twice = cli("forecast", short, "-h", "2", "-o", output, "--model", "naive,naive")  # was a ValueError
+    assert twice.exit_code == 0, twice.output
+    assert "with naive, chosen from 1 candidates" in twice.output

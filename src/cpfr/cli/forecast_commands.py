@@ -22,7 +22,7 @@ from cpfr.cli.common import (
 )
 from cpfr.cli.flags import check_flags, flag_names
 from cpfr.exceptions import InputError
-from cpfr.forecast.limits import HORIZON, STEP, WINDOWS
+from cpfr.forecast.limits import HORIZON, STEP, WINDOWS, check_freq
 
 QUANTILES_HELP = "Quantile levels, comma separated."
 DEFAULT_QUANTILES_TEXT = "0.05,0.1,0.25,0.5,0.75,0.9,0.95"
@@ -74,6 +74,7 @@ def forecast(
                 "INPUT is required: a long-format file with unique_id, ds, y (or --db and --level)"
             )
         check_flags(("--horizon", HORIZON, horizon), ("--windows", WINDOWS, windows))
+        check_freq("--freq", freq)
         if input_path is None:
             _forecast_store(db, level or "sku/store", horizon, model, windows, output, reconcile_method, wait)
             return
@@ -186,6 +187,7 @@ def backtest(
     with reported_errors():
         check_output(output)
         check_flags(("--horizon", HORIZON, horizon), ("--windows", WINDOWS, windows), ("--step", STEP, step))
+        check_freq("--freq", freq)
         started = perf_counter()
         models: str | list[str] = model_names(model)
         spec = _level_spec(levels)
@@ -245,6 +247,12 @@ def _level_spec(levels: str | None) -> dict[str, list[str]]:
     spec: dict[str, list[str]] = {"total": []}
     for group in levels.split(";"):
         columns = [column.strip() for column in group.split(",") if column.strip()]
+        for column in columns:
+            if column in ("ds", "y"):
+                raise InputError(
+                    f"--levels {levels[:60]!r}: {column!r} is not an attribute of a series "
+                    "(levels group series by columns such as store or brand)"
+                )
         if columns:
             spec["/".join(columns)] = columns
     spec["series"] = ["unique_id"]

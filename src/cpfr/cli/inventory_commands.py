@@ -134,7 +134,7 @@ def replenish(
     With --db instead of SALES and STATE: today's purchase orders to the RDCs and transfers to the
     FDCs, stores and online zones of the store's network (echelon base-stock levels per SKU).
     """
-    from cpfr.forecast.limits import SEED
+    from cpfr.forecast.limits import SEED, check_freq
     from cpfr.inventory.replenish import PATHS
 
     with reported_errors():
@@ -142,6 +142,7 @@ def replenish(
             raise InputError("--output is required: the orders file (.parquet or .csv)")
         check_output(output)
         check_flags(("--paths", PATHS, paths), ("--seed", SEED, seed))
+        check_freq("--freq", freq)
         if db is not None or sales is None:
             if sales is not None or db is None:
                 raise InputError("give either SALES with --state (one level) or --db (the store's network)")

@@ -29,7 +29,13 @@ from cpfr.exceptions import InputError
 from cpfr.forecast.base import DEFAULT_QUANTILES, future_dates, season_length
 from cpfr.forecast.conformal import fit_conformal, sample_paths, standardised_paths
 from cpfr.forecast.limits import HORIZON, STEP, WINDOWS
-from cpfr.forecast.ml_models import ML_MODELS, ml_cross_validation, ml_forecast, ml_min_history
+from cpfr.forecast.ml_models import (
+    ML_MODELS,
+    ml_cross_validation,
+    ml_forecast,
+    ml_min_history,
+    ml_min_training,
+)
 from cpfr.forecast.pooled import POOLED_MODELS, pooled_cross_validation, pooled_forecast
 from cpfr.forecast.stats_models import STATS_MODELS, stats_cross_validation, stats_forecast
 
@@ -141,11 +147,8 @@ class AutoForecaster:
         self.history_ = history
         self.windows_ = min(self.n_windows, 2) if self.large_ else self.n_windows
         candidates = self._candidates(history)
-        step = self.step or self.horizon
         lengths = history.groupby("unique_id", sort=False).size()
-        # Enough training before the first origin for a few lags and a trend.
-        needed = self.horizon + step * (self.windows_ - 1) + max(8, 2 * self.horizon)
-        long_enough = lengths.index[lengths >= needed]
+        long_enough = lengths.index[lengths >= self._backtest_length()]
         self.fallback_series_ = int(len(lengths) - len(long_enough))
         scales = _scales(history, self.season_)
         if len(long_enough) == 0:
@@ -164,6 +167,7 @@ class AutoForecaster:
             )
             self.error_paths_ = np.zeros((0, self.horizon))
             return self
+        step = self.step or self.horizon
         backtest = self._backtest(history[history["unique_id"].isin(long_enough)], candidates, step)
         self.backtest_ = backtest
         board = _leaderboard(backtest, candidates, scales)
@@ -275,11 +279,31 @@ class AutoForecaster:
             # Too short for the lags: the earliest backtest window would train the global model on
             # next to nothing, so the other candidates compete alone (unless it is all that was asked).
             names = kept
+        if not kept:
+            # Only global models were asked for: they need a few rows with every lag known, in the
+            # earliest backtest window if there is a backtest, else in the whole history.
+            step = self.step or self.horizon
+            backtested = longest >= self._backtest_length()
+            training = longest - self.horizon - step * (self.windows_ - 1) if backtested else longest
+            least = ml_min_training(self.season_, self.horizon)
+            if training < least:
+                where = "before the first backtest origin" if backtested else "in all"
+                raise InputError(
+                    f"{names[0]} learns from lags of up to {least - 2} periods and needs a series of "
+                    f"{least} periods {where}; the longest has {training}: add a statistical model, "
+                    "give more history or use fewer backtest windows"
+                )
         return names
+
+    def _backtest_length(self) -> int:
+        """Return the periods a series needs to take part in the backtest."""
+        step = self.step or self.horizon
+        # Enough training before the first origin for a few lags and a trend.
+        return self.horizon + step * (self.windows_ - 1) + max(8, 2 * self.horizon)
 
     def _named_candidates(self, history: pd.DataFrame) -> list[str]:
         if self.models != "auto":
-            names = list(self.models)
+            names = list(dict.fromkeys(self.models))  # a model named twice is one candidate
             unknown = [name for name in names if name not in MODELS]
             if unknown:
                 raise InputError(

@@ -25,6 +25,7 @@ from cpfr.forecast.limits import (
     MAX_PANEL_PERIODS,
     MAX_SERIES_PERIODS,
     MAX_VALUE,
+    check_freq,
     horizon_bound,
 )
 
@@ -86,6 +87,7 @@ def load_forecast_input(
         history whose filled gaps would exceed ``MAX_SERIES_PERIODS`` / ``MAX_PANEL_PERIODS``.
     """
     HORIZON.check("horizon", horizon)
+    check_freq("freq", freq)
     dataset = read_long(path, freq=freq, nonnegative=True)
     label = str(path)
     _check_values(dataset, label)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cpfr.bounds import Bound
+from cpfr.bounds import Bound, shown
+from cpfr.exceptions import InputError
 
 MAX_HORIZON = 10_000
 """Most periods forecast: 27 years of days; beyond it a calendar stops being a forecast."""
@@ -80,3 +81,21 @@ def _fits(last: pd.Timestamp, freq: str, periods: int) -> bool:
     except (OverflowError, pd.errors.OutOfBoundsDatetime):
         return False
     return True
+
+
+def check_freq(name: str, freq: str | None) -> None:
+    """Refuse a frequency that is not a pandas offset alias with a positive step ('0D', '-1D').
+
+    ``name`` is what the caller calls the value (``freq``; the command line: ``--freq``);
+    None (infer the frequency) passes.
+    """
+    if freq is None:
+        return
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        raise InputError(f"{name} {shown(freq)}: not a pandas frequency (e.g. D, W-MON, MS)") from None
+    if offset.n < 1:
+        raise InputError(
+            f"{name} {shown(freq)}: expected a frequency with a positive step (e.g. D, 2D, W-MON)"
+        )

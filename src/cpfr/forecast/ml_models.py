@@ -41,6 +41,15 @@ def ml_min_history(season: int, horizon: int) -> int:
     return max(_lags(season, horizon)) + 8
 
 
+def ml_min_training(season: int, horizon: int) -> int:
+    """Return the shortest training series that gives the global model rows to learn from.
+
+    Rows need every lag known; LightGBM refuses to train on fewer than two, so a
+    series must be two periods longer than the longest lag.
+    """
+    return max(_lags(season, horizon)) + 2
+
+
 def _date_features(freq: str) -> list[str]:
     code = freq.upper().split("-")[0]
     if code in {"D", "B"}:
