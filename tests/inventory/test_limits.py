@@ -143,3 +143,45 @@ def test_deep_gsm_chains_need_no_recursion() -> None:
     stages = [GSMStage(k, 1 if k == 0 else 0, 1, 0, 0, 1 if k == 999 else 0) for k in range(1000)]
     result = gsm_tree(stages, [(k, k + 1) for k in range(999)], 0.9)
     assert len(result.committed_service_time) == 1000
+
+
+def test_a_billion_unit_backlog_is_ordered_in_a_bisection_not_a_grid() -> None:
+    import time
+
+    from cpfr.inventory.replenish import plan_orders
+
+    paths = np.random.default_rng(0).poisson(5, size=(1, 2_000, 300)).astype(float)
+    started = time.monotonic()
+    backlog = plan_orders(
+        ["a"],
+        paths,
+        np.array([-1e9]),
+        np.zeros((1, 0)),
+        lead_time=0,
+        review_period=300,
+        holding_cost=1,
+        shortage_cost=9,
+    ).orders
+    plain = plan_orders(
+        ["a"],
+        paths,
+        np.array([0.0]),
+        np.zeros((1, 0)),
+        lead_time=0,
+        review_period=300,
+        holding_cost=1,
+        shortage_cost=9,
+    ).orders
+    assert time.monotonic() - started < 10  # the grid search took minutes
+    assert backlog["order_qty"].iloc[0] == 1_000_000_000 + plain["order_qty"].iloc[0]
+    with pytest.raises(LimitError, match="an order of about 1e\\+13 units"):
+        plan_orders(
+            ["a"],
+            paths,
+            np.array([-1e13]),
+            np.zeros((1, 0)),
+            lead_time=0,
+            review_period=300,
+            holding_cost=1,
+            shortage_cost=9,
+        )

@@ -10,8 +10,8 @@ inventory dynamics — backorders, or lost sales when demand that finds no stock
 is gone — and the order quantity minimising the expected holding and shortage
 cost of periods L+1 .. L+R over the sampled paths is chosen among the
 quantities allowed by the minimum order quantity and the pack size. The cost
-is convex in the order quantity under both dynamics, so the grid search is
-exact over the paths.
+is convex in the order quantity under both dynamics, so a bisection on its
+differences along the allowed quantities is exact over the paths.
 
 This is the sample-average approximation of the periodic-review newsvendor:
 Shapiro, Dentcheva & Ruszczynski (2014), *Lectures on Stochastic Programming*, ch. 5;
@@ -28,8 +28,6 @@ import pandas as pd
 from cpfr.bounds import Bound, number_text
 from cpfr.exceptions import InputError, LimitError
 from cpfr.inventory.limits import MAX_QUANTITY, POSITIVE_COST, WHOLE_PERIODS
-
-_GRID_LIMIT = 1_000  # order quantities evaluated at once; a wider range is searched coarse to fine
 
 MAX_PATHS = 100_000
 """Most demand sample paths per item: beyond it the sample average moves by less than 0.3 %."""
@@ -166,16 +164,22 @@ def _best_quantity(
         )
     top = max(int(np.ceil(max(need, 0.0))) + pack, moq)
     allowed = _Allowed(top, moq, pack)
-    low, high = 0, allowed.count - 1  # the range of positions in the allowed quantities still searched
-    while True:
-        stride = max(1, (high - low + 1) // _GRID_LIMIT)
-        positions = np.arange(low, high + 1, stride)
-        grid = allowed.at(positions)
-        costs, shortages = _costs(grid, start, cumulative, holding, shortage, lost_sales)
-        best = int(np.argmin(costs))
-        if stride == 1:
-            return int(grid[best]), float(costs[best]), float(shortages[best])
-        low, high = int(positions[max(best - 1, 0)]), int(positions[min(best + 1, len(positions) - 1)])
+    # The cost is convex in the quantity, so along the allowed quantities it falls, then rises:
+    # the first position whose successor costs no less is the best (bisection, about 40 steps
+    # for a billion allowed quantities instead of evaluating a grid of them).
+    low, high = 0, allowed.count - 1
+    while low < high:
+        middle = (low + high) // 2
+        pair, _ = _costs(
+            allowed.at(np.array([middle, middle + 1])), start, cumulative, holding, shortage, lost_sales
+        )
+        if pair[1] >= pair[0]:
+            high = middle
+        else:
+            low = middle + 1
+    quantity = allowed.at(np.array([low]))
+    costs, shortages = _costs(quantity, start, cumulative, holding, shortage, lost_sales)
+    return int(quantity[0]), float(costs[0]), float(shortages[0])
 
 
 class _Allowed:
