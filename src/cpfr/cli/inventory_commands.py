@@ -24,6 +24,7 @@ from cpfr.cli.common import (
 )
 from cpfr.cli.flags import check_flags, flag_names
 from cpfr.exceptions import InputError
+from cpfr.inventory.limits import DEFAULT_TIME_LIMIT_SECONDS
 
 if TYPE_CHECKING:
     from cpfr.inventory.store_plan import NetworkCosts
@@ -42,7 +43,7 @@ def solve(
     time_limit: Annotated[
         float,
         typer.Option("--time-limit", help="Seconds an iterative solver may search before it gives up."),
-    ] = 60.0,
+    ] = DEFAULT_TIME_LIMIT_SECONDS,
 ) -> None:
     """Solve an INSTANCE file of any kind (newsvendor, base_stock, s_S, r_Q, eoq, serial, gsm_tree, ...)."""
     from cpfr.inventory.instances import read_instance, solve_instance

@@ -16,7 +16,7 @@ only, so they always print as strict JSON.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def read_instance(path: Path) -> Any:
 
 
 def solve_instance(
-    data: Mapping[str, Any] | Any,
+    data: object,
     *,
     label: str = "instance",
     time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
@@ -82,8 +82,9 @@ def solve_instance(
 
     Parameters
     ----------
-    data : mapping
-        The instance, as :func:`read_instance` returns it.
+    data : object
+        The instance as :func:`read_instance` returns it (an object is expected; anything
+        else is an InputError).
     label : str
         What to call the instance in messages (its file name).
     time_limit_seconds : float
