@@ -185,3 +185,24 @@ def test_a_billion_unit_backlog_is_ordered_in_a_bisection_not_a_grid() -> None:
             holding_cost=1,
             shortage_cost=9,
         )
+
+
+def test_a_subnormal_demand_rate_is_refused_not_passed_to_scipy() -> None:
+    # Found by the hostile-instance campaign: scipy's binomial overflows on a share of 1e-308.
+    from cpfr.inventory.instances import solve_instance
+
+    with pytest.raises(InputError, match=r"expected a Poisson mean >= 1e-9"):
+        distribution_base_stock(
+            2, 1, [Location("a", 1, 2, 20, 2.2250738585072014e-308), Location("b", 1, 2, 20, 2)]
+        )
+    location = {"lead_time": 1, "holding_cost": 2, "stockout_cost": 20}
+    instance = {
+        "kind": "distribution",
+        "warehouse": {"lead_time": 2, "holding_cost": 1},
+        "locations": [
+            {"id": "a", **location, "demand": {"distribution": "poisson", "mean": 2.2250738585072014e-308}},
+            {"id": "b", **location, "demand": {"distribution": "poisson", "mean": 2}},
+        ],
+    }
+    with pytest.raises(InputError, match=r"locations\[0\].demand.mean: expected a finite number >= 1e-9"):
+        solve_instance(instance)

@@ -42,6 +42,7 @@ from cpfr.inventory.limits import (
     MAX_CONVOLUTION_CELLS,
     MAX_DISTRIBUTION_WORK,
     MAX_SUPPORT,
+    MIN_RATE,
     Deadline,
 )
 
@@ -244,5 +245,8 @@ def _validate(lead_time: float, holding_cost: float, locations: Sequence[Locatio
             raise InputError(f"{where}.holding_cost {location.holding_cost!r}: expected a number > 0")
         if not location.stockout_cost > 0:
             raise InputError(f"{where}.stockout_cost {location.stockout_cost!r}: expected a number > 0")
-        if not location.demand_mean > 0:
-            raise InputError(f"{where}.demand.mean {location.demand_mean!r}: expected a Poisson mean > 0")
+        if not location.demand_mean >= MIN_RATE:
+            raise InputError(
+                f"{where}.demand.mean {location.demand_mean!r}: "
+                f"expected a Poisson mean >= {number_text(MIN_RATE)}"
+            )

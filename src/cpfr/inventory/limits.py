@@ -36,6 +36,10 @@ critical ratio p / (h + p) then stays within [1e-15, 1 - 1e-15], where quantiles
 MAX_QUANTITY = 1e9
 """Largest demand mean, standard deviation, demand value or order quantity, in units per period."""
 
+MIN_RATE = 1e-9
+"""Smallest demand rate where a model needs a positive one (a Poisson mean, an EOQ's demand rate):
+less than a billionth of a unit per period is no demand, and subnormal rates break scipy's binomial."""
+
 MAX_PERIODS = 1_000
 """Longest lead time or processing time, in periods: almost three years of days."""
 
@@ -58,7 +62,7 @@ MIN_LEAD_TIME = 1e-6
 COST = Bound(0.0, MAX_COST, reason="a cost per unit beyond a billion is a typing slip")
 POSITIVE_COST = Bound(MIN_POSITIVE_COST, MAX_COST, reason=COST.reason)
 QUANTITY = Bound(0.0, MAX_QUANTITY, reason="units per period")
-POSITIVE_QUANTITY = Bound(0.0, MAX_QUANTITY, exclusive_minimum=True, reason=QUANTITY.reason)
+POSITIVE_QUANTITY = Bound(MIN_RATE, MAX_QUANTITY, reason=QUANTITY.reason)
 PERIODS = Bound(0.0, MAX_PERIODS, reason="periods; almost three years of days")
 POSITIVE_PERIODS = Bound(MIN_LEAD_TIME, MAX_PERIODS, reason=PERIODS.reason)
 SPREAD = Bound(MIN_SPREAD, MAX_QUANTITY, reason=QUANTITY.reason)
