@@ -17,6 +17,7 @@ under another name (the command line, its flag) can say it again in its words.
 from __future__ import annotations
 
 import math
+import reprlib
 from dataclasses import dataclass
 
 from cpfr.exceptions import InputError, LimitError
@@ -143,5 +144,10 @@ def shown(value: object) -> str:
     """Repeat a rejected value in a message, cut to a readable length."""
     if isinstance(value, int) and abs(value) >= 10**30:  # repr of a huge integer is a wall of digits
         return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
-    text = repr(value)
+    text = _SHORT.repr(value)  # never the repr of a whole nested list (YAML aliases make billions)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict = 3, 4, 4, 4
+_SHORT.maxstring, _SHORT.maxother = _SHOWN, _SHOWN

@@ -161,3 +161,21 @@ def test_solver_errors_name_the_file_and_results_are_finite() -> None:
         }
     )
     json.dumps(extreme, allow_nan=False)
+
+
+def test_yaml_alias_bombs_are_refused_in_a_moment(tmp_path: Path) -> None:
+    import time
+
+    lines = ["a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9]"]
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")  # 9^9 numbers by reference
+    path = tmp_path / "bomb.yaml"
+    path.write_text(
+        "\n".join([*lines, "kind: wagner_whitin", "fixed_cost: 1", "holding_cost: 1", "demand: *i"]) + "\n"
+    )
+    started = time.monotonic()
+    with pytest.raises(
+        InputError, match=r"bomb.yaml: demand\[0\]: expected a finite number .*, got \[\[\[\[\.\.\.\]"
+    ):
+        solve_instance(read_instance(path), label="bomb.yaml")
+    assert time.monotonic() - started < 10  # the message used to repr the whole 387-million-item list
