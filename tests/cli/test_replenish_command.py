@@ -86,7 +86,9 @@ def test_too_many_paths_for_the_items_are_refused_before_forecasting(
     result = _replenish(
         cli, files, "--state", wide, "--paths", "100000", "--lead-time", "300", "--review-period", "300"
     )
-    _refused(result, 2, "--paths 100000: expected a whole number >= 1 and <= 41,666 \\(50,000,000 sampled demands")
+    _refused(
+        result, 2, "--paths 100000: expected a whole number >= 1 and <= 41,666 \\(50,000,000 sampled demands"
+    )
 
 
 def test_a_state_without_rows_names_the_file(files: tuple[Path, Path], cli: Cli) -> None:
