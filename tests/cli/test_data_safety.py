@@ -432,3 +432,18 @@ def test_a_failed_rollback_never_hides_the_original_error(db_path: Path, write_f
     assert "No space left on device" in str(caught.value) and "nothing was written" in str(caught.value)
     assert any("rollback failed too" in note for note in getattr(caught.value.__cause__, "__notes__", []))
     assert _digest(db_path) == before
+
+
+def test_a_sparse_file_or_a_tiny_frequency_is_refused_before_building_a_calendar(
+    write_file: WriteFile, cli: Cli
+) -> None:
+    sparse = write_file("sparse.csv", "unique_id,ds,y\na,2024-01-01 00:00:00,1\na,2024-06-01 00:00:01,2\n")
+    result = cli("forecast", sparse, "-h", "2", "-o", "out.csv", "--freq", "1ns")
+    assert result.exit_code == 2 and "at most 1,000,000" in result.output
+
+
+def test_replenish_db_refuses_a_review_period_of_zero(db_path: Path, cli: Cli) -> None:
+    result = cli("replenish", "--db", db_path, "-o", "orders.csv", "--review-period", "0")
+    assert result.exit_code == 2 and "--review-period 0" in result.output
+    result = cli("replenish", "--db", db_path, "-o", "orders.csv", "--shortage-rate", "inf")
+    assert result.exit_code == 2 and "--shortage-rate" in result.output

@@ -22,7 +22,7 @@ Cli = Callable[..., Result]
 
 
 @settings(
-    max_examples=400,
+    max_examples=800,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

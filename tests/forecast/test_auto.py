@@ -8,7 +8,7 @@ import pytest
 from statsforecast import StatsForecast
 from statsforecast.models import SeasonalNaive
 
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, NotFittedError
 from cpfr.forecast.auto import AutoForecaster
 from cpfr.forecast.base import DEFAULT_QUANTILES, parse_quantiles, quantile_column, season_length
 from tests.forecast.conftest import make_series
@@ -102,7 +102,7 @@ def test_bad_arguments_are_named() -> None:
         AutoForecaster(horizon=3, models=["prophet"]).fit(make_series(2, 30), freq="D")
     with pytest.raises(InputError, match="horizon 0"):
         AutoForecaster(horizon=0).fit(make_series(2, 30), freq="D")
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         AutoForecaster(horizon=3).predict()
     with pytest.raises(InputError, match="strictly between 0 and 1"):
         parse_quantiles("0.5,1.5")

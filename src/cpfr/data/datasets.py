@@ -17,7 +17,7 @@ import pandas as pd
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
 from cpfr.data.sources import open_source
-from cpfr.exceptions import InputError, Problem, SchemaError, ValidationError
+from cpfr.exceptions import InputError, LimitError, Problem, SchemaError, ValidationError
 
 KEY_COLUMNS = ("unique_id", "ds", "y")
 PROBLEM_CAP = 50  # enough to show a pattern without flooding a terminal
@@ -282,12 +282,28 @@ def read_long(
     return LongDataset(_normalise(frame), freq=freq, name=name or Path(path).stem)
 
 
+# The longest calendar a panel may span (a million days is 2,700 years: a wrong frequency), and
+# the most rows gap filling may build (the M5 benchmark has 59 million).
+MAX_CALENDAR_PERIODS = 1_000_000
+MAX_FILLED_ROWS = 100_000_000
+
+
 def _grid(start: pd.Timestamp, end: pd.Timestamp, freq: str, label: str) -> pd.DatetimeIndex:
-    """Return every date of ``freq`` from ``start`` to ``end``, or fail on an unknown alias."""
+    """Return every date of ``freq`` from ``start`` to ``end``, or fail on an unknown alias or a huge span."""
     try:
-        return pd.date_range(start, end, freq=freq)
-    except ValueError as error:
+        first_steps = pd.date_range(start, periods=2, freq=freq)
+    except (ValueError, OverflowError) as error:
         raise InputError(f"{label}: {freq!r} is not a pandas frequency ({error})") from None
+    step = first_steps[1] - first_steps[0]
+    if step <= pd.Timedelta(0):
+        raise InputError(f"{label}: {freq!r} does not move forward in time")
+    periods = (end - start) / step + 1
+    if periods > MAX_CALENDAR_PERIODS:
+        raise LimitError(
+            f"{label}: {start.date()} .. {end.date()} at frequency {freq!r} is {periods:,.0f} periods; "
+            f"at most {MAX_CALENDAR_PERIODS:,} are supported (is the frequency right?)"
+        )
+    return pd.date_range(start, end, freq=freq)
 
 
 def fill_gaps(dataset: LongDataset, *, value: float = 0.0) -> LongDataset:
@@ -312,6 +328,11 @@ def fill_gaps(dataset: LongDataset, *, value: float = 0.0) -> LongDataset:
         raise InputError(f"dataset {dataset.name!r}: some dates are not on its {dataset.freq!r} grid")
     bounds = position.groupby(frame["unique_id"], sort=True).agg(["min", "max"])
     lengths = (bounds["max"] - bounds["min"] + 1).to_numpy()
+    if (rows := int(lengths.sum())) > MAX_FILLED_ROWS:
+        raise LimitError(
+            f"dataset {dataset.name!r}: completing every series' periods would make {rows:,} rows; "
+            f"at most {MAX_FILLED_ROWS:,} are supported"
+        )
     # Position of every (series, period) pair: each series' first position plus 0, 1, 2, ...
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
     positions = np.arange(int(lengths.sum())) - starts + np.repeat(bounds["min"].to_numpy(), lengths)

@@ -25,7 +25,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, NotFittedError
 from cpfr.forecast.base import DEFAULT_QUANTILES, future_dates, season_length
 from cpfr.forecast.conformal import fit_conformal, sample_paths, standardised_paths
 from cpfr.forecast.limits import HORIZON, STEP, WINDOWS
@@ -208,7 +208,7 @@ class AutoForecaster:
     def predict(self, future: pd.DataFrame | None = None) -> pd.DataFrame:
         """Forecast ``unique_id, ds, mean`` and a ``q<level>`` column per quantile, per series and period."""
         if not hasattr(self, "chosen_"):
-            raise RuntimeError("AutoForecaster is not fitted: call fit() first")
+            raise NotFittedError("AutoForecaster is not fitted: call fit() first")
         history = self.history_
         alternatives = getattr(self, "alternatives_", [self.chosen_])
         used = sorted({int(k) for k in getattr(self, "series_choice_", pd.Series([0])).unique()} | {0})
@@ -267,7 +267,7 @@ class AutoForecaster:
         demand, a month's sales) get their spread from real multi-period errors.
         """
         if not hasattr(self, "conformal_"):
-            raise RuntimeError("AutoForecaster is not fitted: call fit() first")
+            raise NotFittedError("AutoForecaster is not fitted: call fit() first")
         return sample_paths(forecast, self.conformal_, self.error_paths_, n_paths=n_paths, seed=seed)
 
     def _candidates(self, history: pd.DataFrame) -> list[str]:
