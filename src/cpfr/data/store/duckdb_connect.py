@@ -70,7 +70,7 @@ def connect(path: str, mode: StoreMode, wait_seconds: float) -> tuple[duckdb.Duc
     if not (0 <= wait_seconds <= MAX_WAIT_SECONDS):
         raise StoreError(f"wait {wait_seconds} s: expected 0 to {MAX_WAIT_SECONDS:.0f} seconds")
     if path == ":memory:":
-        return duckdb.connect(path, config=connection_config()), False
+        return _quiet(duckdb.connect(path, config=connection_config())), False
     file = Path(path)
     exists = _exists(file, path)
     if not exists:
@@ -117,15 +117,25 @@ class _ReadOnlyFile(Exception):
     pass
 
 
+def _quiet(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Turn off DuckDB's own progress bar and return the connection.
+
+    DuckDB draws it on stdout for queries over two seconds, where it would corrupt what scripts
+    read (CSV, JSON); cpfr reports progress itself.
+    """
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+
 def _connect_once(path: str, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, bool]:
     config = connection_config()
     try:
-        return duckdb.connect(path, read_only=read_only, config=config), read_only
+        return _quiet(duckdb.connect(path, read_only=read_only, config=config)), read_only
     except duckdb.ConnectionException as error:
         # The process already has the file open with the other setting (e.g. a test or the
         # server holds it read-write): share that connection's database, read-only or not.
         if read_only and "different configuration" in str(error):
-            return duckdb.connect(path, config=config), False
+            return _quiet(duckdb.connect(path, config=config)), False
         raise StoreError(f"{path}: cannot open the store ({_first_line(error)})") from None
     except duckdb.IOException as error:
         text = str(error)
