@@ -83,6 +83,6 @@ def test_forecast_from_the_store_writes_a_run(tmp_path: Path, cli: Callable[...,
     assert len(forecasts) == runs["series"].item() * 7
     assert forecasts.groupby("unique_id").size().eq(7).all()
     assert forecasts["location_id"].notna().all() and forecasts["partner_id"].notna().all()
-    quantiles = forecasts[["q05", "q10", "q25", "q50", "q75", "q90", "q95"]].to_numpy()
+    quantiles = forecasts[["q0.05", "q0.1", "q0.25", "q0.5", "q0.75", "q0.9", "q0.95"]].to_numpy()
     assert (quantiles[:, 1:] >= quantiles[:, :-1]).all()
     assert len(pd.read_csv(saved)) == len(forecasts)

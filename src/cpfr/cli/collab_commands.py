@@ -94,7 +94,7 @@ def exceptions(
         check_output(output)
         with open_store(db, mode="read", wait_seconds=wait) as store:
             arrangement = arrangement_for(store, partner, config)
-            platform = _platform(store, weeks, model)
+            platform = _platform(store, weeks, model, partner)
             found = find_exceptions(store, arrangement, platform)
         if output is not None:
             write_table(found, output)
@@ -143,7 +143,7 @@ def consensus(
             check_output(path)
         with open_store(db, mode="read", wait_seconds=wait) as store:
             arrangement = arrangement_for(store, partner, config)
-            platform = _platform(store, weeks, model)
+            platform = _platform(store, weeks, model, partner)
             table = consensus_forecast(store, arrangement, platform)
             import pandas as pd
 
@@ -202,7 +202,7 @@ def override(
             raise InputError("--why is required: every override is audited")
         with open_store(db, mode="write", wait_seconds=wait) as store:
             arrangement = arrangement_for(store, partner, config)
-            platform = _platform(store, 8, model)
+            platform = _platform(store, 8, model, partner)
             table = consensus_forecast(store, arrangement, platform)
             row = record_override(
                 store,
@@ -242,11 +242,13 @@ def kpis(
             known = arrangements(store)
             if partner is not None and partner not in known:
                 raise InputError(f"--partner {partner!r}: unknown (partners: {', '.join(sorted(known))})")
-            platform = _platform(store, 8, model)
             import pandas as pd
 
             table = pd.concat(
-                [partner_kpis(store, name, platform) for name in ([partner] if partner else sorted(known))]
+                [
+                    partner_kpis(store, name, _platform(store, 8, model, name))
+                    for name in ([partner] if partner else sorted(known))
+                ]
             )
         if output is not None:
             write_table(table, output)
@@ -259,15 +261,20 @@ def kpis(
     _print(shown, "KPIs", ["partner_id", "kpi", "side", "value", "unit"])
 
 
-def _platform(store: Store, weeks: int, model: str) -> PlatformForecast:
-    from cpfr.collab.compare import platform_forecast
+def _platform(store: Store, weeks: int, model: str, partner: str) -> PlatformForecast:
+    """Return the platform's view of the partner's SKUs: the latest plan's forecast, else a new one."""
+    from cpfr.collab.results import current_platform_forecast
 
     if weeks < 1:
         raise InputError(f"--weeks {weeks}: expected a whole number >= 1")
-    with console.status("forecasting every SKU x channel (the platform's side)…"):
-        if model == "default":
-            return platform_forecast(store, weeks=weeks)
-        return platform_forecast(store, weeks=weeks, models=model_names(model))
+    with console.status(f"the platform's forecast of {partner}'s SKUs…"):
+        return current_platform_forecast(
+            store,
+            partner_id=partner,
+            weeks=weeks,
+            models=None if model == "default" else model_names(model),
+            say=lambda message: err_console.print(f"note: {message}", highlight=False, soft_wrap=True),
+        )
 
 
 def _print(frame: pd.DataFrame, title: str, columns: list[str]) -> None:

@@ -8,9 +8,9 @@ from time import perf_counter
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cpfr.cli.common import DEFAULT_WAIT_SECONDS, DbOption, WaitOption, console, reported_errors
+from cpfr.cli.progress import ProgressLog
 from cpfr.cli.render import render_summary
 from cpfr.data.ingest import ingest_file
 from cpfr.data.store import open_store
@@ -30,20 +30,20 @@ SmallOption = Annotated[
 ]
 
 
-def _generate(seed: int, out: Path, small: bool) -> list[Path]:
+def _generate(seed: int, out: Path, small: bool, log: ProgressLog) -> list[Path]:
     # Imported here: the generator's numpy work is not needed by `summary`.
     from cpfr.data.demo import DemoConfig, generate_scenario, write_scenario
 
     config = DemoConfig.small() if small else DemoConfig()
-    with console.status("generating the demo alliance…"):
-        started = perf_counter()
-        scenario = generate_scenario(config, seed=seed)
-        paths = write_scenario(scenario, out)
+    log(f"generating the {'small ' if small else ''}demo alliance (seed {seed})")
+    started = perf_counter()
+    scenario = generate_scenario(config, seed=seed)
+    log(f"writing {len(scenario.tables)} tables to {out}")
+    paths = write_scenario(scenario, out)
     rows = sum(len(frame) for frame in scenario.tables.values())
-    console.print(
-        f"generated {len(scenario.tables)} tables, {rows:,} rows (seed {seed}) into {out} "
-        f"in {perf_counter() - started:.1f} s; ground truth in {out / 'truth'}",
-        highlight=False,
+    seconds = perf_counter() - started
+    log(
+        f"generated {len(scenario.tables)} tables, {rows:,} rows in {seconds:.1f} s; truth in {out / 'truth'}"
     )
     return [path for path in paths if path.parent == out]
 
@@ -52,7 +52,7 @@ def _generate(seed: int, out: Path, small: bool) -> list[Path]:
 def generate(seed: SeedOption = 42, out: OutOption = Path("demo_data"), small: SmallOption = False) -> None:
     """Write the demo alliance (one Parquet file per table, plus its ground truth) to --out."""
     with reported_errors():
-        _generate(seed, out, small)
+        _generate(seed, out, small, ProgressLog("demo"))
 
 
 @demo_app.command("run")
@@ -65,27 +65,14 @@ def run(
 ) -> None:
     """Generate the demo alliance, load it into the store, and print the alliance summary."""
     with reported_errors():
-        paths = _generate(seed, out, small)
-        with (
-            open_store(db, mode="create", wait_seconds=wait) as store,
-            Progress(
-                TextColumn("[bold]{task.description:<12}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total} tables"),
-                TimeElapsedColumn(),
-                console=console,
-            ) as progress,
-        ):
-            task = progress.add_task("ingesting", total=len(paths))
-            for path in paths:
-                progress.update(task, description=path.stem)
-                result = ingest_file(store, path, path.stem)
-                progress.console.print(
-                    f"  {result.table:<12} {result.rows:>12,} rows  {result.seconds:6.2f} s", highlight=False
-                )
-                progress.advance(task)
-            progress.update(task, description="loaded")
+        log = ProgressLog("demo")
+        paths = _generate(seed, out, small, log)
         with open_store(db, mode="create", wait_seconds=wait) as store:
+            for number, path in enumerate(paths, start=1):
+                result = ingest_file(store, path, path.stem)
+                rows, seconds = result.rows, result.seconds
+                log(f"loaded {number}/{len(paths)} {result.table}: {rows:,} rows in {seconds:.1f} s")
+        with open_store(db, mode="read", wait_seconds=wait) as store:
             render_summary(alliance_summary(store), console)
             location = store.location
     console.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from time import perf_counter
 from typing import Annotated
@@ -18,6 +19,7 @@ from cpfr.cli.common import (
     reported_errors,
     write_table,
 )
+from cpfr.cli.progress import ProgressLog
 from cpfr.exceptions import InputError
 
 
@@ -48,12 +50,13 @@ def plan(
             {} if model == "default" else {"models": model_names(model), "network_models": model_names(model)}
         )
         started = perf_counter()
-        with open_store(db, mode="read", wait_seconds=wait) as store, console.status("planning…") as status:
+        with open_store(db, mode="write", wait_seconds=wait) as store:
             result = run_cycle(
                 store,
                 weeks=weeks,
                 network=network,
-                progress=lambda message: status.update(f"{message}…"),
+                progress=ProgressLog("plan"),
+                now=dt.datetime.now(dt.UTC),
                 **chosen,
             )
         out.mkdir(parents=True, exist_ok=True)
@@ -79,7 +82,7 @@ def plan(
     steps = ", ".join(f"{step} {seconds:.0f} s" for step, seconds in result.seconds.items())
     console.print(
         f"planned as of {result.as_of} in {perf_counter() - started:.0f} s ({steps})\n"
-        f"report: {report}  tables: {out}/*.parquet",
+        f"saved in the store as plan run {result.run_id}; report: {report}  tables: {out}/*.parquet",
         highlight=False,
         soft_wrap=True,
     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cpfr.data.schema import quantile_name
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
 
@@ -29,6 +30,9 @@ MIN_ERROR_SD = 0.1  # no side is ever credited with less than 10 % error: weeks 
 # forecasts zero for every SKU without last year's week — exactly the launches a brand plans.
 # (LightGBM is left out by the forecaster itself where the history is shorter than its lags.)
 WEEKLY_MODELS = ("pooled_seasonal", "window_average", "tsb", "lightgbm")
+# The platform's interval in the cycle: its 10 % and 90 % quantiles, named as everywhere else.
+LOW, HIGH = quantile_name(0.1), quantile_name(0.9)
+PLATFORM_LOW, PLATFORM_HIGH = f"platform_{LOW}", f"platform_{HIGH}"
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,8 @@ class PlatformForecast:
     Attributes
     ----------
     weekly : pandas.DataFrame
-        ``sku_id, channel_id, ds`` (Monday), ``platform`` (mean units), ``platform_low`` and
-        ``platform_high`` (the 10 % and 90 % quantiles).
+        ``sku_id, channel_id, ds`` (Monday), ``platform`` (mean units), ``platform_q0.1`` and
+        ``platform_q0.9`` (the 10 % and 90 % quantiles).
     accuracy : pandas.DataFrame
         ``sku_id, channel_id, platform_sd`` (spread of the weekly log ratio in the backtest),
         ``platform_bias`` (its median), ``platform_wape`` and the sums ``miss`` (absolute
@@ -107,8 +111,8 @@ def platform_forecast(
     predicted = predicted[predicted["ds"] >= first_monday]
     keys = history.drop_duplicates("unique_id").set_index("unique_id")[KEYS]
     weekly = predicted.join(keys, on="unique_id").rename(
-        columns={"mean": "platform", "q0.1": "platform_low", "q0.9": "platform_high"}
-    )[[*KEYS, "ds", "platform", "platform_low", "platform_high"]]
+        columns={"mean": "platform", LOW: PLATFORM_LOW, HIGH: PLATFORM_HIGH}
+    )[[*KEYS, "ds", "platform", PLATFORM_LOW, PLATFORM_HIGH]]
     accuracy = _backtest_accuracy(forecaster.backtest_, forecaster.residuals_)
     accuracy = accuracy.join(keys, how="inner").reset_index(drop=True)
     run_id = f"weekly-{as_of:%Y%m%d}"

@@ -11,6 +11,7 @@ between them, and times them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from cpfr.collab.compare import WEEKLY_MODELS, PlatformForecast, partner_record,
 from cpfr.collab.consensus import consensus_forecast, order_forecast
 from cpfr.collab.exceptions import find_exceptions
 from cpfr.collab.kpis import partner_kpis
+from cpfr.collab.results import new_run_id, plan_tables, save_plan
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
 from cpfr.inventory.store_plan import NetworkCosts, latest_stock, plan_network
@@ -58,6 +60,8 @@ class CycleResult:
         Time per step.
     notes : list of str
         What could not be done and why.
+    run_id : str or None
+        The plan run the results were saved under in the store (None when not saved).
     """
 
     as_of: dt.date
@@ -73,6 +77,7 @@ class CycleResult:
     rankings: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    run_id: str | None = None
 
 
 def run_cycle(
@@ -83,27 +88,34 @@ def run_cycle(
     network: bool = True,
     network_models: str | list[str] = "auto",
     progress: Callable[[str], None] | None = None,
+    now: dt.datetime | None = None,
 ) -> CycleResult:
-    """Run forecasts, targets, exceptions, consensus, orders and KPIs over ``store`` (module docstring)."""
+    """Run forecasts, targets, exceptions, consensus, orders and KPIs over ``store`` (module docstring).
+
+    With ``now`` (the run's time, UTC), the results are saved in the store under a new plan run
+    (:mod:`cpfr.collab.results`), in one transaction; without it nothing is written.
+    """
     say = progress or (lambda message: None)
     seconds: dict[str, float] = {}
     notes: list[str] = []
     clock = time.perf_counter()
 
-    def lap(step: str) -> None:
+    def lap(step: str, done: str) -> None:
         nonlocal clock
         now = time.perf_counter()
         seconds[step] = now - clock
         clock = now
+        say(f"{step}: {done} in {seconds[step]:.1f} s")
 
-    say("forecasting every SKU x channel")
+    say("forecast: every SKU x channel, weekly")
     platform = platform_forecast(store, weeks=weeks, models=models)
-    lap("forecast")
-    say("tracking targets and their attainment probability")
+    series = platform.weekly[["sku_id", "channel_id"]].drop_duplicates().shape[0]
+    lap("forecast", f"{series:,} SKU x channel series, {weeks} weeks ahead ({platform.model})")
+    say("targets: tracking and attainment probability")
     targets, gaps, finals = _targets(store, platform.as_of, notes)
-    lap("targets")
-    say("exceptions and consensus with every partner")
+    lap("targets", f"{len(targets):,} running targets")
     partners = sorted(arrangements(store).items())
+    say(f"collaboration: exceptions and consensus with {len(partners)} partners")
     records = {partner_id: partner_record(store, partner_id, platform.as_of) for partner_id, _ in partners}
     found, agreed, planned, kpis = [], [], [], []
     for partner_id, arrangement in partners:
@@ -113,18 +125,19 @@ def run_cycle(
         agreed.append(table)
         stock = latest_stock(store, pd.Timestamp(platform.as_of), partner_id=partner_id)
         planned.append(order_forecast(table, stock).assign(partner_id=partner_id))
-    lap("collaboration")
+        say(f"collaboration: {partner_id}: {len(found[-1]):,} exceptions, {len(table):,} consensus rows")
+    lap("collaboration", f"{sum(len(frame) for frame in found):,} exceptions")
     network_orders = None
     if network:
-        say("planning today's network orders")
+        say("network orders: forecasting every SKU x location and planning tomorrow's orders")
         network_orders = plan_network(store, NetworkCosts(), models=network_models, n_paths=200).orders
-        lap("network orders")
+        lap("network orders", f"{len(network_orders):,} orders")
     rankings = _latest_promotion_rankings(store, platform.as_of)
-    say("KPIs")
+    say("KPIs: accuracy, bias, service and stock per partner")
     for partner_id, _ in partners:
         kpis.append(partner_kpis(store, partner_id, platform, record=records[partner_id]))
-    lap("kpis")
-    return CycleResult(
+    lap("kpis", f"{sum(len(frame) for frame in kpis):,} KPIs")
+    result = CycleResult(
         as_of=platform.as_of,
         platform=platform,
         targets=targets,
@@ -139,6 +152,32 @@ def run_cycle(
         seconds=seconds,
         notes=notes,
     )
+    if now is None:
+        return result
+    say("saving the plan's results in the store")
+    run_id = new_run_id("P", now)
+    tables = plan_tables(
+        run_id,
+        now,
+        as_of=result.as_of,
+        weeks=weeks,
+        platform=platform,
+        targets=result.targets,
+        gaps=result.gaps,
+        exceptions=result.exceptions,
+        consensus=result.consensus,
+        order_forecast=result.order_forecast,
+        network_orders=network_orders,
+        kpis=result.kpis,
+        stage_seconds=seconds,
+        notes=notes,
+    )
+    save_plan(store, tables)
+    lap(
+        "save",
+        f"plan run {run_id}: {sum(len(frame) for frame in tables.values()):,} rows in {len(tables)} tables",
+    )
+    return dataclasses.replace(result, run_id=run_id)
 
 
 def _targets(

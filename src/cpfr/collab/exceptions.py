@@ -35,6 +35,8 @@ from cpfr.collab.arrangement import Arrangement
 from cpfr.collab.compare import (
     KEYS,
     MIN_ERROR_SD,
+    PLATFORM_HIGH,
+    PLATFORM_LOW,
     PartnerRecord,
     PlatformForecast,
     error_scale,
@@ -139,8 +141,8 @@ def _discrepancies(
         for partner, plat, low, high, promo in zip(
             both["units"],
             both["platform"],
-            both["platform_low"],
-            both["platform_high"],
+            both[PLATFORM_LOW],
+            both[PLATFORM_HIGH],
             promoted,
             strict=True,
         )

@@ -32,6 +32,8 @@ class Migration:
         Columns added to tables created by earlier migrations.
     create_views : tuple of str
         Named views the backend knows how to build (see the backend).
+    rename_columns : tuple of (table, old name, new name)
+        Columns renamed, keeping their data.
     """
 
     version: int
@@ -39,6 +41,7 @@ class Migration:
     create_tables: tuple[str, ...] = ()
     add_columns: tuple[tuple[str, str], ...] = ()
     create_views: tuple[str, ...] = ()
+    rename_columns: tuple[tuple[str, str, str], ...] = ()
 
 
 def _tables_added_in(version: int) -> tuple[str, ...]:
@@ -52,6 +55,15 @@ def _columns_added_in(version: int) -> tuple[tuple[str, str], ...]:
         if table.added_in < version
         for column in table.columns
         if column.added_in == version
+    )
+
+
+def _columns_renamed_in(version: int) -> tuple[tuple[str, str, str], ...]:
+    return tuple(
+        (table.name, column.former_name, column.name)
+        for table in schema.TABLES
+        for column in table.columns
+        if column.renamed_in == version and column.former_name is not None
     )
 
 
@@ -70,6 +82,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "ingest audit log; products.is_c2m", _tables_added_in(3), add_columns=_columns_added_in(3)),
     Migration(4, "forecast runs and probabilistic forecasts", _tables_added_in(4)),
     Migration(5, "consensus overrides: the audit trail of the CPFR consensus", _tables_added_in(5)),
+    Migration(
+        6,
+        "plan results (runs, targets, gaps, exceptions, consensus, orders, KPIs), forecast accuracy; "
+        "forecast quantiles named q0.05 .. q0.95",
+        _tables_added_in(6),
+        add_columns=_columns_added_in(6),
+        rename_columns=_columns_renamed_in(6),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -18,16 +18,24 @@ the row is rejected.
 
 from __future__ import annotations
 
+from cpfr.data.schema_results import (
+    CONSENSUS_OVERRIDES as CONSENSUS_OVERRIDES,
+)
+from cpfr.data.schema_results import FORECAST_RUNS as FORECAST_RUNS
+from cpfr.data.schema_results import FORECASTS as FORECASTS
+from cpfr.data.schema_results import INGEST_LOG as INGEST_LOG
+from cpfr.data.schema_results import RESULT_TABLES
+
 # The building blocks are re-exported: ``from cpfr.data.schema import Column`` keeps working.
 from cpfr.data.schema_types import (
     CHANNEL_KINDS,
     EVENT_KINDS,
     LOCATION_KINDS,
-    MAX_COUNT,
     MAX_PRICE,
     MAX_UNITS,
     MAX_YUAN,
     ORDER_KINDS,
+    QUANTILE_LEVELS,
     REGIONS,
     ROW_RULES,
     TARGET_METRICS,
@@ -35,19 +43,19 @@ from cpfr.data.schema_types import (
     Column,
     Reference,
     Table,
+    partner_column,
 )
 from cpfr.data.schema_types import IDENTIFIER_MAX_LENGTH as IDENTIFIER_MAX_LENGTH
 from cpfr.data.schema_types import IDENTIFIER_PATTERN as IDENTIFIER_PATTERN
 from cpfr.data.schema_types import MAX_DATE as MAX_DATE
 from cpfr.data.schema_types import MIN_DATE as MIN_DATE
 from cpfr.data.schema_types import LogicalType as LogicalType
+from cpfr.data.schema_types import quantile_name as quantile_name
 from cpfr.exceptions import AccessError, InputError
 
-
-def _partner(required: bool = False, doc: str = "owning brand partner (empty: platform-shared)") -> Column:
-    return Column(
-        "partner_id", "text", doc, required=required, references=Reference("partners", "partner_id")
-    )
+_partner = partner_column
+# The quantile levels of stored forecasts (one definition: :data:`cpfr.data.schema_types.QUANTILE_LEVELS`).
+FORECAST_QUANTILES = QUANTILE_LEVELS
 
 
 PARTNERS = Table(
@@ -420,116 +428,6 @@ PARTNER_FORECASTS = Table(
     date_column="ds",
 )
 
-FORECAST_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-
-FORECAST_RUNS = Table(
-    "forecast_runs",
-    "One forecasting run over the store: when, at which level, with which model.",
-    (
-        Column("run_id", "text", "run code", key=True, required=True),
-        Column("created_at", "text", "UTC timestamp, ISO 8601", required=True),
-        Column(
-            "level",
-            "text",
-            "series level, e.g. sku/store",
-            required=True,
-            choices=("sku", "sku/store", "sku/channel"),
-        ),
-        Column("horizon", "int", "periods forecast", required=True, minimum=1, maximum=10_000),
-        Column("freq", "text", "pandas frequency of the periods", required=True),
-        Column("model", "text", "the model or combination chosen", required=True),
-        Column("series", "int", "series forecast", required=True, minimum=0, maximum=MAX_COUNT),
-        _partner(doc="partner whose data it covered (empty: all)"),
-    ),
-    added_in=4,
-    protected=True,
-)
-
-FORECASTS = Table(
-    "forecasts",
-    "A probabilistic forecast of one series and period from one run: mean and quantiles of units.",
-    (
-        # No reference to forecast_runs: forecasts are written first, then their run row, so a
-        # failed write leaves neither (each is one transaction).
-        Column("run_id", "text", "the run (see forecast_runs)", key=True, required=True),
-        Column("unique_id", "text", "series id: sku, sku@location or sku@channel", key=True, required=True),
-        Column("ds", "date", "first day of the period", key=True, required=True),
-        Column("sku_id", "text", "SKU", required=True, references=Reference("products", "sku_id")),
-        Column(
-            "location_id",
-            "text",
-            "point of sale (sku/store level)",
-            references=Reference("locations", "location_id"),
-        ),
-        Column(
-            "channel_id",
-            "text",
-            "channel (sku/channel level)",
-            references=Reference("channels", "channel_id"),
-        ),
-        _FACT_PARTNER,
-        Column("mean", "float", "point forecast, units", required=True, minimum=0, maximum=MAX_UNITS),
-        *(
-            Column(
-                f"q{round(level * 100):02d}",
-                "float",
-                f"{level:g} quantile, units",
-                minimum=0,
-                maximum=MAX_UNITS,
-            )
-            for level in FORECAST_QUANTILES
-        ),
-    ),
-    kind="fact",
-    added_in=4,
-    partner_from=("sku_id", "products", "sku_id"),
-    date_column="ds",
-    protected=True,
-)
-
-INGEST_LOG = Table(
-    "ingest_log",
-    "One successful ingest: which file went into which table, when, and how many rows.",
-    (
-        Column("ingest_id", "text", "uuid of the ingest", key=True, required=True),
-        Column("table_name", "text", "target table", required=True),
-        Column("file", "text", "file path as given", required=True, max_length=4_096),
-        Column("sha256", "text", "content hash of the file", required=True),
-        Column("rows", "int", "rows in the file", required=True, minimum=0, maximum=MAX_COUNT),
-        Column("ingested_at", "text", "UTC timestamp, ISO 8601", required=True),
-        _partner(doc="partner whose data it was (empty: several or platform)"),
-    ),
-    added_in=3,
-    protected=True,
-)
-
-CONSENSUS_OVERRIDES = Table(
-    "consensus_overrides",
-    "A planner's change to a consensus forecast: the audit trail of who changed what, when and why.",
-    (
-        Column("override_id", "text", "override code", key=True, required=True),
-        _partner(required=True, doc="the partner whose forecast it is"),
-        Column("sku_id", "text", "SKU", required=True, references=Reference("products", "sku_id")),
-        Column(
-            "channel_id", "text", "channel", required=True, references=Reference("channels", "channel_id")
-        ),
-        Column("ds", "date", "first day (Monday) of the week", required=True),
-        Column("old_units", "float", "consensus units before the change", minimum=0, maximum=MAX_UNITS),
-        Column("new_units", "float", "consensus units after it", required=True, minimum=0, maximum=MAX_UNITS),
-        Column(
-            "who", "text", "the acting user (from the login or the API key, never typed in)", required=True
-        ),
-        Column("why", "text", "the reason given", required=True),
-        Column("changed_at", "text", "UTC timestamp, ISO 8601", required=True),
-    ),
-    kind="fact",
-    added_in=5,
-    partner_from=("sku_id", "products", "sku_id"),
-    date_column="ds",
-    protected=True,
-    append_only=True,
-)
-
 # Tables in dependency order: a table only references tables before it
 # (or itself), so loading in this order never trips a reference check.
 TABLES: tuple[Table, ...] = (
@@ -547,10 +445,7 @@ TABLES: tuple[Table, ...] = (
     ORDERS,
     PROMOTIONS,
     PARTNER_FORECASTS,
-    INGEST_LOG,
-    FORECAST_RUNS,
-    FORECASTS,
-    CONSENSUS_OVERRIDES,
+    *RESULT_TABLES,
 )
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 # Tables a user loads with `cpfr ingest`; the others cpfr writes itself (derived results and

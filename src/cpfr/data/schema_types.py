@@ -6,7 +6,7 @@ them, so code and tests keep importing them from there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 LogicalType = Literal["text", "int", "float", "date", "bool"]
@@ -80,6 +80,10 @@ class Column:
         Longest text accepted, in characters (text columns).
     json_object : bool
         The text must be a JSON object (e.g. product attributes).
+    identifier : bool or None
+        The text is a code of :data:`IDENTIFIER_PATTERN`; None: a key, a reference or a ``*_id`` is.
+    former_name, renamed_in : str or None, int or None
+        The column was called ``former_name`` before schema version ``renamed_in``.
     """
 
     name: str
@@ -95,15 +99,24 @@ class Column:
     added_in: int = 1
     max_length: int = TEXT_MAX_LENGTH
     json_object: bool = False
+    identifier: bool | None = None
+    former_name: str | None = None
+    renamed_in: int | None = None
 
     @property
     def is_identifier(self) -> bool:
         """Whether the column holds codes (keys, references, ``*_id``) of :data:`IDENTIFIER_PATTERN`."""
-        return (
-            self.type == "text"
-            and not self.choices
-            and (self.key or self.references is not None or self.name.endswith("_id"))
-        )
+        if self.type != "text" or self.choices:
+            return False
+        if self.identifier is not None:
+            return self.identifier
+        return self.key or self.references is not None or self.name.endswith("_id")
+
+    def name_at(self, version: int) -> str:
+        """Return the column's name in schema ``version``."""
+        if self.former_name is not None and self.renamed_in is not None and version < self.renamed_in:
+            return self.former_name
+        return self.name
 
     def expected(self) -> str:
         """Describe in words what a valid value of this column looks like."""
@@ -194,8 +207,30 @@ class Table:
         raise KeyError(name)
 
     def columns_at(self, version: int) -> tuple[Column, ...]:
-        """Columns that exist once schema ``version`` is applied."""
-        return tuple(column for column in self.columns if column.added_in <= version)
+        """Columns that exist once schema ``version`` is applied, under their names of that version."""
+        return tuple(
+            replace(column, name=column.name_at(version))
+            for column in self.columns
+            if column.added_in <= version
+        )
+
+
+def partner_column(
+    required: bool = False, doc: str = "owning brand partner (empty: platform-shared)"
+) -> Column:
+    """Return the ``partner_id`` column every table has (the ownership rule of :mod:`cpfr.data.schema`)."""
+    return Column(
+        "partner_id", "text", doc, required=required, references=Reference("partners", "partner_id")
+    )
+
+
+# The quantile levels cpfr forecasts and stores, defined once for every layer, and their one name.
+QUANTILE_LEVELS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+
+def quantile_name(level: float) -> str:
+    """Name the column of quantile ``level`` in files and in the store: 0.05 → 'q0.05', 0.5 → 'q0.5'."""
+    return f"q{float(level)!r}"
 
 
 # Cross-column rules a row must satisfy, by name: (description for the report).

@@ -21,7 +21,6 @@ from cpfr.data.schema import FORECAST_QUANTILES
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
 from cpfr.forecast.auto import AutoForecaster
-from cpfr.forecast.base import quantile_column
 from cpfr.forecast.censoring import uncensor
 from cpfr.forecast.hierarchy import Hierarchy
 from cpfr.forecast.reconcile import reconcile
@@ -139,10 +138,7 @@ def forecast_store(
     else:
         result, aggregates, method = _reconciled(store, history, keys, level, forecaster, reconcile_method)
     run_id = f"F-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    rows = result.join(keys, on="unique_id").assign(run_id=run_id)
-    rows = rows.rename(
-        columns={quantile_column(level_): f"q{round(level_ * 100):02d}" for level_ in FORECAST_QUANTILES}
-    )
+    rows = result.join(keys, on="unique_id").assign(run_id=run_id)  # quantile columns as stored: q0.05 ...
     rows["ds"] = rows["ds"].dt.date
     run = pd.DataFrame(
         [

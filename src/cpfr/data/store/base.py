@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -133,12 +133,25 @@ class Store(ABC):
         """Validate rows cpfr computed and upsert them in one transaction (the way into protected tables)."""
 
     @abstractmethod
+    def write_tables(self, frames: Mapping[str, pd.DataFrame]) -> list[IngestResult]:
+        """Validate and upsert several tables of cpfr's rows in one transaction: all of them or none."""
+
+    @abstractmethod
     def table_info(self) -> list[TableInfo]:
         """Return row counts and per-partner date ranges of every table."""
 
     @abstractmethod
-    def read_table(self, table: str, *, partner_id: str | None = None) -> pd.DataFrame:
-        """Return a whole table (only ``partner_id``'s and shared rows if given), sorted by key."""
+    def read_table(
+        self, table: str, *, partner_id: str | None = None, where: Mapping[str, object] | None = None
+    ) -> pd.DataFrame:
+        """Return a table's rows (only ``partner_id``'s and shared rows if given), sorted by key.
+
+        ``where`` keeps the rows whose columns equal the values given (e.g. one run).
+        """
+
+    @abstractmethod
+    def date_range(self, table: str) -> tuple[dt.date | None, dt.date | None]:
+        """Return the first and last day of ``table``'s date column (None, None when it is empty)."""
 
     @abstractmethod
     def export(

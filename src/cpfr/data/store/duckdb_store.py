@@ -19,7 +19,7 @@ import contextlib
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from time import perf_counter
 
@@ -183,6 +183,10 @@ class DuckDBStore(Store):
                     f"ALTER TABLE {ident(table_name)} ADD COLUMN {ident(column.name)} "
                     f"{SQL_TYPES[column.type]}{default}"
                 )
+            for table_name, old_name, new_name in migration.rename_columns:
+                con.execute(
+                    f"ALTER TABLE {ident(table_name)} RENAME COLUMN {ident(old_name)} TO {ident(new_name)}"
+                )
             for view in migration.create_views:
                 con.execute(_VIEWS[view])
             con.execute(
@@ -213,13 +217,30 @@ class DuckDBStore(Store):
 
         The same checks as a user's file; the only way into the protected tables.
         """
-        spec = _any_table(table)
-        return self._ingest(frame_source(frame, f"<{spec.name} written by cpfr>"), spec, dry_run=False)
+        return self.write_tables({table: frame})[0]
+
+    def write_tables(self, frames: Mapping[str, pd.DataFrame]) -> list[IngestResult]:
+        """Validate and write several tables of cpfr's own rows in ONE transaction: all of them or none.
+
+        Tables are written in the order given, so a row may reference one written before it.
+        """
+        self._require_writable()
+        with self._transaction("the write"):
+            return [
+                self._load(frame_source(frame, f"<{name} written by cpfr>"), _any_table(name), write=True)
+                for name, frame in frames.items()
+            ]
 
     def _ingest(self, source: SourceFile, spec: schema.Table, *, dry_run: bool) -> IngestResult:
+        if dry_run:
+            return self._load(source, spec, write=False)
+        self._require_writable()
+        with self._transaction("the ingest"):
+            return self._load(source, spec, write=True)
+
+    def _load(self, source: SourceFile, spec: schema.Table, *, write: bool) -> IngestResult:
+        """Validate ``source`` against ``spec``; with ``write``, upsert it (in the caller's transaction)."""
         started = perf_counter()
-        if not dry_run:
-            self._require_writable()
         with self._registered(source):
             try:
                 # An empty table has nothing to replace: skip a join of the whole file.
@@ -230,7 +251,7 @@ class DuckDBStore(Store):
                 replaced = 0 if empty else self._count_replaced(spec)
             except duckdb.Error as error:
                 raise _unreadable(source, error) from None
-            if not dry_run:
+            if write:
                 replaced = self._write(plan, replace=not empty)
         return IngestResult(
             spec.name,
@@ -238,7 +259,7 @@ class DuckDBStore(Store):
             source.num_rows,
             source.num_rows - replaced,
             replaced,
-            dry_run,
+            not write,
             perf_counter() - started,
         )
 
@@ -270,16 +291,21 @@ class DuckDBStore(Store):
             yield
 
     def _drop_scratch(self, source: SourceFile) -> None:
-        for statement in (
-            "DROP TABLE IF EXISTS __typed",
-            "DROP VIEW IF EXISTS __typed",
-            "DROP VIEW IF EXISTS __src",
-        ):
-            with contextlib.suppress(duckdb.Error):
-                self._con.execute(statement)
+        # Only statements that cannot fail: inside a transaction a failed one aborts the whole
+        # transaction (and DuckDB's COMMIT of an aborted transaction rolls back without a word).
+        # When the transaction is aborted already (a file that could not be read), nothing can
+        # run; the rollback that follows removes the scratch views and tables with it.
+        try:
+            kinds = self._con.execute(
+                "SELECT table_name, table_type FROM information_schema.tables"
+                " WHERE table_name IN ('__typed', '__src') AND table_catalog = 'temp'"
+            ).fetchall()
+            for name, kind in kinds:
+                self._con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {ident(str(name))}")
+        except duckdb.TransactionException:
+            pass
         if source.arrow is not None:
-            with contextlib.suppress(duckdb.Error):
-                self._con.unregister("__src_arrow")
+            self._con.unregister("__src_arrow")
 
     def _source_types(self) -> dict[str, str]:
         rows = self._con.execute("DESCRIBE __src").fetchall()
@@ -289,7 +315,7 @@ class DuckDBStore(Store):
         if plan.needs_merge:
             # The stored values of the columns the file lacks are read once, before any check,
             # into a scratch table: the write below deletes the rows they come from.
-            self._con.execute(f"CREATE TEMP TABLE __typed AS {plan.merged_select()}")
+            self._con.execute(f"CREATE OR REPLACE TEMP TABLE __typed AS {plan.merged_select()}")
         else:
             self._con.execute(f"CREATE OR REPLACE TEMP VIEW __typed AS {plan.typed_select()}")
         problems = list(plan.header_problems)
@@ -319,29 +345,28 @@ class DuckDBStore(Store):
         return int(row[0]) if row else 0
 
     def _write(self, plan: IngestPlan, *, replace: bool = True) -> int:
-        """Upsert the file in one transaction; return how many stored rows it replaced."""
+        """Upsert the file (inside the caller's transaction); return how many stored rows it replaced."""
         spec = plan.table
         target = ident(spec.name)
         match = " AND ".join(f"{target}.{ident(key)} = t.{ident(key)}" for key in spec.key)
-        with self._transaction("the ingest"):
-            replaced = 0
-            if replace:
-                replaced = self._con.execute(
-                    f"DELETE FROM {target} USING __typed t WHERE {match}{_date_window(spec, target)}"
-                ).fetchall()[0][0]
-            self._con.execute(plan.insert_sql())
-            self._con.execute(
-                "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    str(uuid.uuid4()),
-                    spec.name,
-                    plan.source.label,
-                    plan.source.sha256(),
-                    plan.source.num_rows,
-                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    None,
-                ],
-            )
+        replaced = 0
+        if replace:
+            replaced = self._con.execute(
+                f"DELETE FROM {target} USING __typed t WHERE {match}{_date_window(spec, target)}"
+            ).fetchall()[0][0]
+        self._con.execute(plan.insert_sql())
+        self._con.execute(
+            "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                str(uuid.uuid4()),
+                spec.name,
+                plan.source.label,
+                plan.source.sha256(),
+                plan.source.num_rows,
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                None,
+            ],
+        )
         return int(replaced)
 
     @contextlib.contextmanager
@@ -355,6 +380,9 @@ class DuckDBStore(Store):
         con.execute("BEGIN TRANSACTION")
         try:
             yield
+            # DuckDB commits an aborted transaction as a silent rollback: ask first whether it
+            # still stands (a statement on an aborted transaction raises), so a lost write is an error.
+            con.execute("SELECT 1").fetchall()
             con.execute("COMMIT")
         except BaseException as error:
             try:
@@ -386,10 +414,24 @@ class DuckDBStore(Store):
             infos.append(TableInfo(spec.name, sum(entry[1] for entry in by_partner), by_partner))
         return infos
 
-    def read_table(self, table: str, *, partner_id: str | None = None) -> pd.DataFrame:
-        """Return a whole table (only ``partner_id``'s and shared rows if given), sorted by key."""
-        sql, params = _select_table(_any_table(table), partner_id)
+    def read_table(
+        self, table: str, *, partner_id: str | None = None, where: Mapping[str, object] | None = None
+    ) -> pd.DataFrame:
+        """Return a table's rows (only ``partner_id``'s and shared rows if given), sorted by key.
+
+        ``where`` keeps the rows whose columns equal the values given (e.g. one run).
+        """
+        sql, params = _select_table(_any_table(table), partner_id, where)
         return self._con.execute(sql, params).df()
+
+    def date_range(self, table: str) -> tuple[dt.date | None, dt.date | None]:
+        """Return the first and last day of ``table``'s date column (None, None when it is empty)."""
+        spec = _any_table(table)
+        if spec.date_column is None:
+            raise InputError(f"table {table!r} has no date column")
+        column = ident(spec.date_column)
+        row = self._con.execute(f"SELECT min({column}), max({column}) FROM {ident(spec.name)}").fetchall()[0]
+        return row[0], row[1]
 
     def export(
         self, table: str, output: Path, *, partner_id: str | None = None, spreadsheet_safe: bool = True
@@ -532,13 +574,21 @@ def _any_table(name: str) -> schema.Table:
     return schema.table(name)
 
 
-def _select_table(spec: schema.Table, partner_id: str | None) -> tuple[str, list[object]]:
-    where, params = "", list[object]()
+def _select_table(
+    spec: schema.Table, partner_id: str | None, where: Mapping[str, object] | None = None
+) -> tuple[str, list[object]]:
+    conditions, params = ["TRUE"], list[object]()
     if partner_id is not None:
-        where = " WHERE partner_id = ? OR partner_id IS NULL"
+        conditions.append("(partner_id = ? OR partner_id IS NULL)")
         params.append(partner_id)
+    names = {column.name for column in spec.columns}
+    for name, value in (where or {}).items():
+        if name not in names:
+            raise InputError(f"table {spec.name!r} has no column {name!r}")
+        conditions.append(f"{ident(name)} = ?")
+        params.append(value)
     order = ", ".join(ident(key) for key in spec.key)
-    return f"SELECT * FROM {ident(spec.name)}{where} ORDER BY {order}", params
+    return f"SELECT * FROM {ident(spec.name)} WHERE {' AND '.join(conditions)} ORDER BY {order}", params
 
 
 def _create_table_sql(spec: schema.Table, version: int) -> str:
