@@ -36,6 +36,43 @@ from cpfr.targets.tracking import track_target
 
 
 @dataclass(frozen=True)
+class Names:
+    """Display names of the codes a plan's tables hold, so people read names beside codes.
+
+    Each attribute maps a code to its name: ``partners`` (partner_id), ``skus`` (sku_id),
+    ``channels`` (channel_id), ``categories`` (category_id), ``locations`` (location_id and
+    warehouse_id), ``targets`` (target_id to the target as signed).
+    """
+
+    partners: dict[str, str] = field(default_factory=dict)
+    skus: dict[str, str] = field(default_factory=dict)
+    channels: dict[str, str] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)
+    targets: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, store: Store, partner_id: str | None = None) -> Names:
+        """Read the names from ``store`` (only ``partner_id``'s and shared rows when given)."""
+
+        def pairs(table: str, key: str, value: str) -> dict[str, str]:
+            frame = store.read_table(table, partner_id=partner_id)
+            return {str(k): str(v) for k, v in zip(frame[key], frame[value], strict=True) if pd.notna(v)}
+
+        return cls(
+            partners=pairs("partners", "partner_id", "name"),
+            skus=pairs("products", "sku_id", "name"),
+            channels=pairs("channels", "channel_id", "name"),
+            categories=pairs("categories", "category_id", "name"),
+            locations={
+                **pairs("locations", "location_id", "name"),
+                **pairs("warehouses", "warehouse_id", "name"),
+            },
+            targets=pairs("targets", "target_id", "description"),
+        )
+
+
+@dataclass(frozen=True)
 class CycleResult:
     """Everything one cycle produced (tables are what ``cpfr plan`` writes as Parquet).
 
@@ -62,6 +99,8 @@ class CycleResult:
         What could not be done and why.
     run_id : str or None
         The plan run the results were saved under in the store (None when not saved).
+    names : Names
+        Display names of the codes in the tables.
     """
 
     as_of: dt.date
@@ -78,6 +117,7 @@ class CycleResult:
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     run_id: str | None = None
+    names: Names = field(default_factory=Names)
 
 
 def run_cycle(
@@ -130,7 +170,13 @@ def run_cycle(
     network_orders = None
     if network:
         say("network orders: forecasting every SKU x location and planning tomorrow's orders")
-        network_orders = plan_network(store, NetworkCosts(), models=network_models, n_paths=200).orders
+        planned_network = plan_network(store, NetworkCosts(), models=network_models, n_paths=200)
+        network_orders = planned_network.orders
+        if not planned_network.warehouse_stock_known:
+            notes.append(
+                "The store holds no warehouse stock: warehouses were taken as empty, so purchase orders "
+                "cover every store's need and no transfer was cut to what a warehouse holds."
+            )
         lap("network orders", f"{len(network_orders):,} orders")
     rankings = _latest_promotion_rankings(store, platform.as_of)
     say("KPIs: accuracy, bias, service and stock per partner")
@@ -151,6 +197,7 @@ def run_cycle(
         rankings=rankings,
         seconds=seconds,
         notes=notes,
+        names=Names.of(store),
     )
     if now is None:
         return result
