@@ -33,6 +33,21 @@ def test_arrangements_come_from_the_store_and_a_config_overrides_them(
     bad = write(tmp_path, "bad.json", json.dumps({"XIAOMI": {"thresholds": {"colour": 1}}}))
     with pytest.raises(InputError, match="colour"):
         arrangements(collab_store, bad)
+    for text, message in (
+        ('{"XIAOMI": {"thresholds": {"relative": -1}}}', "XIAOMI.thresholds.relative"),
+        ('{"XIAOMI": {"thresholds": {"relative": "high"}}}', "XIAOMI.thresholds.relative"),
+        ('{"XIAOMI": {"thresholds": {"value_yuan": 1e400}}}', "XIAOMI.thresholds.value_yuan"),
+        ('{"XIAOMI": {"roles": {"boss": "me"}}}', "XIAOMI.roles.boss"),
+        ('{"XIAOMI": ["not", "an", "object"]}', "XIAOMI: expected an object"),
+        ("[1, 2]", "expected"),
+        ('{"XIAOMI": {"thresholds": ', "not valid JSON"),
+    ):
+        with pytest.raises(InputError, match=message):
+            arrangements(collab_store, write(tmp_path, "hostile.json", text))
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"XIAOMI:\n  roles:\n    order_generation: caf\xe9\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        arrangements(collab_store, latin)
     with pytest.raises(InputError, match="NOKIA"):
         arrangement_for(collab_store, "NOKIA")
 

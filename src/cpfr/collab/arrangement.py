@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from cpfr.data.store import Store
+from cpfr.documents import read_document, validated
 from cpfr.exceptions import InputError
 
 
@@ -58,6 +59,12 @@ class Thresholds:
     cover_low_weeks: float = 1.0
     cover_high_weeks: float = 12.0
 
+
+# A threshold: a finite number >= 0, bounded so that a typing slip is caught (10^13 yuan, 10^9 units).
+_Threshold = Annotated[float, Field(ge=0, le=1e13, allow_inf_nan=False)]
+_RoleName = Literal[
+    "sales_forecast", "exception_resolution", "order_forecast", "order_generation", "order_fulfilment"
+]
 
 DEFAULT_ROLES = {
     "sales_forecast": "both: the platform and the brand each submit one",
@@ -113,7 +120,7 @@ def arrangements(store: Store, config: Path | None = None) -> dict[str, Arrangem
             categories=tuple(part.strip() for part in categories.split(",") if part.strip()),
             channels=tuple(sorted(usable["channel_id"])),
         )
-        found[partner_id] = _overridden(arrangement, overrides.get(partner_id, {}), config)
+        found[partner_id] = _overridden(arrangement, overrides.get(partner_id, _PartnerChanges()), config)
     return found
 
 
@@ -122,39 +129,47 @@ def arrangement_for(store: Store, partner_id: str, config: Path | None = None) -
     found = arrangements(store, config)
     if partner_id not in found:
         raise InputError(
-            f"--partner {partner_id!r}: no arrangement (partners: {', '.join(sorted(found)) or 'none'})"
+            f"partner {partner_id!r}: no arrangement (partners: {', '.join(sorted(found)) or 'none'})"
         )
     return found[partner_id]
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
+class _ThresholdChanges(BaseModel):
+    """The thresholds a file may change (each optional; see :class:`Thresholds`)."""
 
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except ValueError as error:
-        raise InputError(f"{path}: cannot be read: {error}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected an object keyed by partner_id")
-    return data
+    model_config = ConfigDict(extra="forbid")
+
+    z_score: _Threshold | None = None
+    relative: _Threshold | None = None
+    absolute_units: _Threshold | None = None
+    value_yuan: _Threshold | None = None
+    accuracy_drop: _Threshold | None = None
+    cover_low_weeks: _Threshold | None = None
+    cover_high_weeks: _Threshold | None = None
 
 
-def _overridden(arrangement: Arrangement, changes: dict[str, Any], config: Path | None) -> Arrangement:
-    thresholds = changes.get("thresholds", {})
-    known = {item.name for item in dataclasses.fields(Thresholds)}
-    for name, value in thresholds.items():
-        if name not in known:
-            raise InputError(f"{config}: {arrangement.partner_id}.thresholds.{name}: unknown threshold")
-        if not isinstance(value, int | float) or value < 0:
-            raise InputError(f"{config}: {arrangement.partner_id}.thresholds.{name}: expected a number >= 0")
-    roles = {**arrangement.roles, **{str(key): str(value) for key, value in changes.get("roles", {}).items()}}
+class _PartnerChanges(BaseModel):
+    """One partner's entry of an arrangement file: thresholds and roles that differ from the defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    thresholds: _ThresholdChanges = Field(default_factory=_ThresholdChanges)
+    roles: dict[_RoleName, Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        default_factory=dict
+    )
+
+
+class ArrangementFile(RootModel[dict[str, _PartnerChanges]]):
+    """An arrangement file: partner_id -> ``{"thresholds": {...}, "roles": {...}}`` (JSON or YAML)."""
+
+
+def _read_config(path: Path) -> dict[str, _PartnerChanges]:
+    return validated(ArrangementFile, read_document(path), str(path)).root
+
+
+def _overridden(arrangement: Arrangement, changes: _PartnerChanges, config: Path | None) -> Arrangement:
+    thresholds = changes.thresholds.model_dump(exclude_none=True)
+    roles = {**arrangement.roles, **{str(name): text for name, text in changes.roles.items()}}
     return dataclasses.replace(
         arrangement, thresholds=dataclasses.replace(arrangement.thresholds, **thresholds), roles=roles
     )

@@ -61,6 +61,18 @@ COLUMNS = [
 RECENT_WEEKS = 4
 MIN_UPLIFT = 1.5  # a peak week below this uplift last year is not a promotion the forecast must carry
 UPLIFT_KEPT = 0.6  # a partner forecast keeping less than this share of last year's uplift misses it
+# A side's error spread where it has no history of its own: a weekly forecast off by about 30 %.
+DEFAULT_ERROR_SD = 0.3
+# Half a unit keeps the log ratio of two forecasts finite when one of them is zero.
+UNIT_FLOOR = 0.5
+# A SKU and channel needs this many weeks before its week-to-week departures count as a signal.
+MIN_WEEKS_FOR_DEPARTURES = 3
+# The median absolute deviation times this estimates a normal standard deviation (1 / Phi^-1(3/4)).
+MAD_TO_SD = 1.4826
+# A partner's week above this multiple of its own median for the SKU and channel looks like an event.
+EVENT_SPIKE = 1.8
+# Below this error (WAPE) over the recent weeks an accuracy drop is too small to matter.
+MIN_RECENT_WAPE = 0.2
 _DTYPES = {
     "reason": object,
     "sku_id": object,
@@ -114,14 +126,17 @@ def _discrepancies(
     both = both.merge(accuracy, on=KEYS, how="left").merge(platform.accuracy, on=KEYS, how="left")
     if both.empty:
         return pd.DataFrame(columns=COLUMNS)
-    pooled_partner = float(accuracy["partner_sd"].median()) if len(accuracy) else 0.3
+    pooled_partner = float(accuracy["partner_sd"].median()) if len(accuracy) else DEFAULT_ERROR_SD
     pooled_bias = float(accuracy["partner_bias"].median()) if len(accuracy) else 0.0
-    pooled_platform = float(platform.accuracy["platform_sd"].median()) if len(platform.accuracy) else 0.3
+    pooled_platform = (
+        float(platform.accuracy["platform_sd"].median()) if len(platform.accuracy) else DEFAULT_ERROR_SD
+    )
     partner_sd = error_scale(both["partner_sd"], pooled_partner)
     platform_sd = error_scale(both["platform_sd"], pooled_platform)
     bias = both["partner_bias"].fillna(pooled_bias)
-    floor = 0.5  # half a unit keeps the log ratio finite for a zero forecast
-    log_ratio = np.log(np.maximum(both["units"], floor) / np.maximum(both["platform"], floor)) - bias
+    log_ratio = (
+        np.log(np.maximum(both["units"], UNIT_FLOOR) / np.maximum(both["platform"], UNIT_FLOOR)) - bias
+    )
     z_score = _z_scores(both, log_ratio, pd.Series(np.sqrt(partner_sd**2 + platform_sd**2), index=both.index))
     difference = both["units"] - both["platform"]
     value = difference.abs() * both["sku_id"].map(price).fillna(0.0)
@@ -136,7 +151,7 @@ def _discrepancies(
     mismatch = (promoted & (difference < 0)) | (~promoted & (difference > 0) & _event_shaped(both))
     reason = np.where(mismatch, "PROMOTION_MISMATCH", "DISCREPANCY")
     detail = [
-        f"partner {partner:,.0f} vs platform {plat:,.0f} units ({partner / max(plat, floor) - 1:+.0%}); "
+        f"partner {partner:,.0f} vs platform {plat:,.0f} units ({partner / max(plat, UNIT_FLOOR) - 1:+.0%}); "
         f"platform 80% band {low:,.0f}-{high:,.0f}" + ("; promotion week" if promo else "")
         for partner, plat, low, high, promo in zip(
             both["units"],
@@ -248,8 +263,9 @@ def _z_scores(rows: pd.DataFrame, log_ratio: pd.Series, level_sd: pd.Series) -> 
     """
     level = log_ratio.groupby([rows["sku_id"], rows["channel_id"]]).transform("median")
     weeks = log_ratio.groupby([rows["sku_id"], rows["channel_id"]]).transform("size")
-    departure = (log_ratio - level).where(weeks >= 3, 0.0)
-    spread = 1.4826 * float(np.median(np.abs(departure[weeks >= 3]))) if (weeks >= 3).any() else np.nan
+    enough = weeks >= MIN_WEEKS_FOR_DEPARTURES
+    departure = (log_ratio - level).where(enough, 0.0)
+    spread = MAD_TO_SD * float(np.median(np.abs(departure[enough]))) if enough.any() else np.nan
     level_z = level / level_sd
     week_z = departure / max(spread, MIN_ERROR_SD) if np.isfinite(spread) else departure * 0.0
     return week_z.where(week_z.abs() > level_z.abs(), level_z)
@@ -286,7 +302,7 @@ def _platform_promotions(store: Store) -> pd.DataFrame:
 def _event_shaped(rows: pd.DataFrame) -> np.ndarray:
     """Tell which partner forecasts spike above the partner's own median for the SKU and channel."""
     median = rows.groupby(KEYS)["units"].transform("median")
-    return (rows["units"] > 1.8 * median).to_numpy()
+    return (rows["units"] > EVENT_SPIKE * median).to_numpy()
 
 
 def _accuracy_drops(
@@ -305,7 +321,7 @@ def _accuracy_drops(
     table = pd.DataFrame({"long_run": long_run, "recent": recent_wape, "miss": recent_miss}).dropna()
     table = table[
         (table["recent"] > (1 + arrangement.thresholds.accuracy_drop) * table["long_run"])
-        & (table["recent"] > 0.2)
+        & (table["recent"] > MIN_RECENT_WAPE)
     ]
     value = table["miss"] * price.reindex(table.index).fillna(0.0)
     return pd.DataFrame(
