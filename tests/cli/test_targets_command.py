@@ -43,6 +43,20 @@ def test_track_and_attainment(small_demo_store: Store, tmp_path: Path, cli: Cli)
     payload = json.loads(result.stdout)
     assert set(payload) >= {"probability", "expected_total", "quantiles", "uplift_needed", "target", "actual"}
     assert 0 <= payload["probability"] <= 1 and set(payload["uplift_needed"]) == {"p0.5", "p0.8"}
+    # What is within reach, for a planner to see where the target is not.
+    assert set(payload["reachable_total"]) == {"p0.5", "p0.8"} and set(payload["share_probability"]) == {
+        "s0.9",
+        "s0.95",
+    }
+    assert payload["reachable_total"]["p0.8"] <= payload["reachable_total"]["p0.5"]
+    assert payload["probability_from_sales"] >= 0 and payload["record"]["targets"] >= 3
+    table = cli("targets", "attainment", "T-LENOVO-GMV-2025", *db)
+    assert "final reached with 80% probability" in table.output and "P(reach 90% of target)" in table.output
+    # Past the last day of sales: attainment forecasts the missing days, tracking refuses to count them as zero.
+    late = cli("targets", "attainment", "T-LENOVO-GMV-2025", "--as-of", "2025-09-30", "--json", *db)
+    assert late.exit_code == 0 and json.loads(late.stdout)["sales_through"] == "2025-06-30"
+    refused = cli("targets", "track", "T-LENOVO-GMV-2025", "--as-of", "2025-09-30", *db)
+    assert refused.exit_code == 2 and "sales end on 2025-06-30" in refused.output
     unknown = cli("targets", "track", "T-NOPE", *db)
     assert unknown.exit_code == 2 and "T-NOPE" in unknown.output
 
@@ -58,3 +72,10 @@ def test_rankings(small_demo_store: Store, tmp_path: Path, cli: Cli) -> None:
     assert period.exit_code == 0 and "price bands" in period.output
     neither = cli("targets", "rankings", *db)
     assert neither.exit_code == 2 and "--event" in neither.output
+
+
+def test_attainment_on_too_short_a_history_is_a_clear_error(db_path: Path, cli: Cli) -> None:
+    short = cli("targets", "attainment", "T-XM", "--db", db_path)
+    assert short.exit_code == 2 and "seasonal growth needs 456" in short.output
+    before = cli("targets", "attainment", "T-XM", "--as-of", "2023-01-01", "--db", db_path)
+    assert before.exit_code == 2 and "no sales up to 2023-01-01" in before.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -144,7 +145,10 @@ def attainment(
     db: DbOption = None,
     wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
-    """P(final total >= TARGET), the final total's distribution, and the uplift needed for 50 % / 80 %."""
+    """P(final total >= TARGET), what is within reach, and the uplift needed for 50 % / 80 %.
+
+    Days after the store's last day of sales (an --as-of past it) are forecast, not counted as zero.
+    """
     from cpfr.data.store import open_store
     from cpfr.targets.attainment import target_attainment
 
@@ -152,16 +156,24 @@ def attainment(
         day = _day(as_of)
         with open_store(db, mode="read", wait_seconds=wait) as store:
             result = target_attainment(store, target_id, as_of=day)
-            metric = store.read_table("targets").set_index("target_id").loc[target_id, "metric"]
+            metric = str(store.read_table("targets").set_index("target_id").loc[target_id, "metric"])
+    record = result.record
     payload = {
         "target_id": result.target_id,
         "as_of": result.as_of.isoformat(),
+        "sales_through": result.sales_through.isoformat(),
         "target": result.target,
         "actual": result.actual,
         "probability": result.probability,
+        "probability_from_sales": result.probability_from_sales,
         "expected_total": result.expected_total,
         "quantiles": {f"q{level:g}": value for level, value in result.quantiles.items()},
+        "reachable_total": {f"p{level:g}": value for level, value in result.reachable_total.items()},
+        "share_probability": {f"s{share:g}": value for share, value in result.share_probability.items()},
         "uplift_needed": {f"p{level:g}": value for level, value in result.uplift_needed.items()},
+        "record": None
+        if record is None
+        else {"targets": record.targets, "log_ratio": record.log_ratio, "spread": record.spread},
         "samples": len(result.totals),
     }
     if as_json:
@@ -171,14 +183,38 @@ def attainment(
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_row("P(reach target)", f"{result.probability:.1%}")
+    if record is not None:
+        table.add_row("  from the sales forecast alone", f"{result.probability_from_sales:.1%}")
+    for share, chance in result.share_probability.items():
+        table.add_row(f"P(reach {share:.0%} of target)", f"{chance:.1%}")
     for label, value in (("target", result.target), ("actual to date", result.actual)):
-        table.add_row(label, format_amount(value, str(metric)))
-    table.add_row("expected final", format_amount(result.expected_total, str(metric)))
+        table.add_row(label, format_amount(value, metric))
+    for level, value in result.reachable_total.items():
+        table.add_row(
+            f"final reached with {level:.0%} probability",
+            f"{format_amount(value, metric)} ({value / result.target:.0%} of target)"
+            if result.target
+            else "",
+        )
+    table.add_row("expected final", format_amount(result.expected_total, metric))
     for level, value in result.quantiles.items():
-        table.add_row(f"final, {level:.0%} quantile", format_amount(value, str(metric)))
+        table.add_row(f"final, {level:.0%} quantile", format_amount(value, metric))
     for level, value in result.uplift_needed.items():
         table.add_row(f"uplift on the rest for {level:.0%}", f"{value:+.1%}")
     console.print(table)
+    if result.sales_through < result.as_of:
+        console.print(
+            f"sales end on {result.sales_through}: the days after it are forecast, not counted as zero",
+            highlight=False,
+        )
+    if record is not None:
+        above = math.expm1(record.log_ratio)
+        side = "above" if above >= 0 else "below"
+        console.print(
+            f"weighed by the alliance's record: its {record.targets} ended targets were on average "
+            f"{abs(above):.0%} {side} what was sold (spread {record.spread:.0%})",
+            highlight=False,
+        )
 
 
 @targets_app.command("rankings")

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from cpfr.data.store import Store
+from cpfr.exceptions import InputError
 from cpfr.targets.scope import scope_from_row
 
 
@@ -42,11 +43,18 @@ class TargetProgress:
 
 
 def target_progress(store: Store, as_of: dt.date | None = None) -> TargetProgress:
-    """Compare sales up to ``as_of`` (default: the last sales day) with every target in the store."""
+    """Compare sales up to ``as_of`` (default: the last sales day) with every target in the store.
+
+    Raises
+    ------
+    InputError
+        No ``as_of`` is given and the store holds no sales to take the day from.
+    """
     targets = store.read_table("targets")
     if as_of is None:
-        last = store.sales_cube(["date"]).get("date")
-        as_of = pd.Timestamp(last.max()).date() if last is not None and len(last) else dt.date.today()
+        _, as_of = store.date_range("sales")
+        if as_of is None:
+            raise InputError("the store holds no sales: name the day to count sales up to")
     categories = store.read_table("categories")
     rows = []
     for target in targets.to_dict("records"):

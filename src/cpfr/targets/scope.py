@@ -115,7 +115,7 @@ def scope_from_row(target: Mapping[Hashable, Any], categories: pd.DataFrame) -> 
         period_start=pd.Timestamp(target["period_start"]).date(),
         period_end=pd.Timestamp(target["period_end"]).date(),
         value=float(target["value"]),
-        categories=tuple(sorted(_leaves(categories, category))) if _given(category) else None,
+        categories=tuple(sorted(descendants(categories, category))) if _given(category) else None,
         channel_kind=str(channel_kind) if _given(channel_kind) else None,
         description=str(target.get("description") or target_id),
     )
@@ -125,8 +125,8 @@ def _given(value: object) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def _leaves(categories: pd.DataFrame, root: object) -> set[str]:
-    """Return the category and every category below it."""
+def descendants(categories: pd.DataFrame, root: object) -> set[str]:
+    """Return the category ``root`` and every category below it in the ``categories`` table."""
     found = {str(root)}
     while True:
         children = set(categories.loc[categories["parent_id"].isin(found), "category_id"]) - found

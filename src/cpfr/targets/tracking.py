@@ -57,10 +57,26 @@ class TargetTracking:
 
 
 def track_target(store: Store, plan: TargetPlan, *, as_of: dt.date | None = None) -> TargetTracking:
-    """Compare ``plan`` with the store's sales up to ``as_of`` (default: the last sales day)."""
+    """Compare ``plan`` with the store's sales up to ``as_of`` (default: the last sales day).
+
+    Raises
+    ------
+    InputError
+        ``as_of`` is after the store's last day of sales: the days after it have no data, and
+        counting them as zero sales would show a gap that is not there (forecast them with
+        :func:`cpfr.targets.attainment.target_attainment` instead).
+    """
     scope = plan.scope
+    _, last_day = store.date_range("sales")
     if as_of is None:
         as_of = scope.last_sales_day(store) or scope.period_start
+    elif last_day is not None and last_day < min(as_of, scope.period_end) >= scope.period_start:
+        first_missing = max(last_day + dt.timedelta(days=1), scope.period_start)
+        missing = (min(as_of, scope.period_end) - first_missing).days + 1
+        raise InputError(
+            f"target {scope.target_id!r}: sales end on {last_day}; tracking to {as_of} would count "
+            f"the {missing} days of the target's period after it as zero sales"
+        )
     cells = plan.cells.copy()
     cells["target_to_date"] = cells["target"] * cells["month"].map(_elapsed_shares(store, plan, as_of))
     actual = scope.cube(
