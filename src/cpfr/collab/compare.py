@@ -69,17 +69,18 @@ def platform_forecast(
     partner_id: str | None = None,
     models: str | list[str] | tuple[str, ...] = WEEKLY_MODELS,
     n_windows: int = 3,
+    daily: pd.DataFrame | None = None,
 ) -> PlatformForecast:
     """Forecast every SKU x channel for the ``weeks`` whole weeks after the last sales day.
 
     The daily history (stockout days unconstrained) is summed into whole Monday weeks and
     forecast weekly, the granularity the cycle compares at; the week the data ends in, if
-    cut short, is forecast too and dropped.
+    cut short, is forecast too and dropped. ``daily`` is that history per SKU x location
+    (:func:`daily_history`) when the caller has it already.
     """
     from cpfr.forecast.auto import AutoForecaster
-    from cpfr.forecast.store_forecast import store_history
 
-    history, _ = store_history(store, "sku/channel", partner_id=partner_id)
+    history = channel_history(daily_history(store) if daily is None else daily, store, partner_id)
     if history.empty:
         raise InputError(f"{store.location}: no sales to forecast")
     as_of = history["ds"].max()
@@ -119,6 +120,32 @@ def platform_forecast(
     return PlatformForecast(
         weekly.reset_index(drop=True), accuracy, as_of.date(), forecaster.chosen_.name, run_id
     )
+
+
+def daily_history(store: Store, partner_id: str | None = None) -> pd.DataFrame:
+    """Return the daily sales per SKU x location with stockout days unconstrained (demand, not sales).
+
+    Columns ``unique_id, ds, y, sku_id, location_id, channel_id``; the cycle reads it once and
+    shares it between the platform's forecast, the KPIs and the network plan.
+    """
+    from cpfr.forecast.store_forecast import store_history
+
+    history, _ = store_history(store, "sku/store", partner_id=partner_id)
+    channels = store.read_table("locations").set_index("location_id")["channel_id"]
+    return history.assign(channel_id=history["location_id"].map(channels))
+
+
+def channel_history(daily: pd.DataFrame, store: Store, partner_id: str | None = None) -> pd.DataFrame:
+    """Sum :func:`daily_history` to SKU x channel per day: ``unique_id`` (sku@channel), ``ds``, ``y``."""
+    if partner_id is not None:
+        owned = store.read_table("products", partner_id=partner_id)["sku_id"]
+        daily = daily[daily["sku_id"].isin(owned)]
+    if daily.empty:
+        raise InputError(f"{store.location}: no sales to forecast")
+    history = pd.DataFrame(daily.groupby([*KEYS, "ds"], as_index=False, observed=True)["y"].sum())
+    history["unique_id"] = history["sku_id"].astype(str) + "@" + history["channel_id"].astype(str)
+    ordered = history[["unique_id", "ds", "y", *KEYS]].sort_values(["unique_id", "ds"])
+    return ordered.reset_index(drop=True)
 
 
 def week_events(events: pd.DataFrame, past: pd.Series, future: pd.DatetimeIndex) -> pd.DataFrame:

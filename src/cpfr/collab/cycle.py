@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from cpfr.collab.arrangement import arrangements
-from cpfr.collab.compare import WEEKLY_MODELS, PlatformForecast, partner_record, platform_forecast
+from cpfr.collab.compare import (
+    WEEKLY_MODELS,
+    PlatformForecast,
+    daily_history,
+    partner_record,
+    platform_forecast,
+)
 from cpfr.collab.consensus import consensus_forecast, order_forecast
 from cpfr.collab.exceptions import find_exceptions
 from cpfr.collab.kpis import partner_kpis
@@ -147,8 +153,11 @@ def run_cycle(
         clock = now
         say(f"{step}: {done} in {seconds[step]:.1f} s")
 
+    say("history: daily sales per SKU x location, stockout days unconstrained")
+    daily = daily_history(store)
+    lap("history", f"{daily['unique_id'].nunique():,} SKU x location series, {len(daily):,} days")
     say("forecast: every SKU x channel, weekly")
-    platform = platform_forecast(store, weeks=weeks, models=models)
+    platform = platform_forecast(store, weeks=weeks, models=models, daily=daily)
     series = platform.weekly[["sku_id", "channel_id"]].drop_duplicates().shape[0]
     lap("forecast", f"{series:,} SKU x channel series, {weeks} weeks ahead ({platform.model})")
     say("targets: tracking and attainment probability")
@@ -181,7 +190,7 @@ def run_cycle(
     rankings = _latest_promotion_rankings(store, platform.as_of)
     say("KPIs: accuracy, bias, service and stock per partner")
     for partner_id, _ in partners:
-        kpis.append(partner_kpis(store, partner_id, platform, record=records[partner_id]))
+        kpis.append(partner_kpis(store, partner_id, platform, record=records[partner_id], daily=daily))
     lap("kpis", f"{sum(len(frame) for frame in kpis):,} KPIs")
     result = CycleResult(
         as_of=platform.as_of,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cpfr.collab.compare import PartnerRecord, PlatformForecast, partner_record
+from cpfr.collab.compare import PartnerRecord, PlatformForecast, daily_history, partner_record
 from cpfr.data.store import Store
 from cpfr.targets.progress import target_progress
 
@@ -32,13 +32,13 @@ def partner_kpis(
     *,
     weeks: int = 13,
     record: PartnerRecord | None = None,
+    daily: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return the partner's KPIs as rows ``partner_id, kpi, side, value, unit``.
 
-    ``record`` is the partner's :func:`~cpfr.collab.compare.partner_record` (read when not given).
+    ``record`` is the partner's :func:`~cpfr.collab.compare.partner_record` and ``daily`` the
+    store's :func:`~cpfr.collab.compare.daily_history` (each read when not given).
     """
-    from cpfr.forecast.store_forecast import store_history
-
     end = pd.Timestamp(platform.as_of)
     start = end - pd.Timedelta(weeks=weeks) + pd.Timedelta(days=1)
     rows: list[dict[str, object]] = []
@@ -53,7 +53,7 @@ def partner_kpis(
         if len(table) and table["actual"].sum() > 0:
             add("forecast WAPE", side, table["miss"].sum() / table["actual"].sum(), "share")
             add("forecast bias", side, table["error"].sum() / table["actual"].sum(), "share")
-    history, _ = store_history(store, "sku/store", partner_id=partner_id)
+    history = daily_history(store, partner_id) if daily is None else daily[daily["sku_id"].isin(owned)]
     recent = history[(history["ds"] >= start) & (history["ds"] <= end)]
     sold = store.sales_cube(["sku_id"], partner_id=partner_id, start=start.date(), end=end.date())[
         "units"
