@@ -9,7 +9,7 @@ from statsforecast import StatsForecast
 from statsforecast.models import SeasonalNaive
 
 from cpfr.exceptions import InputError, NotFittedError
-from cpfr.forecast.auto import AutoForecaster
+from cpfr.forecast.auto import AutoForecaster, NegativeValuesWarning
 from cpfr.forecast.base import DEFAULT_QUANTILES, parse_quantiles, quantile_column, season_length
 from tests.forecast.conftest import make_series
 
@@ -48,13 +48,13 @@ def test_leaderboard_ranks_candidates_and_the_winner_is_first(daily_sales: pd.Da
     )
     board = model.leaderboard_
     assert board["wrmsse"].is_monotonic_increasing
-    # The winner is the largest combination among those tied (within 1 %) with the best score.
-    tied = board[board["wrmsse"] <= board["wrmsse"].iloc[0] * 1.01]
-    assert model.chosen_.name in set(tied["candidate"])
-    assert len(model.chosen_.models) == max(name.count(",") + 1 for name in tied["candidate"])
-    # Weekly seasonality is strong: a flat historic average cannot win.
-    assert model.chosen_.name != "historic_average"
-    assert len(board) == 3 + 3 + 1  # singles, pairs, the triple
+    assert model.chosen_.name == board["candidate"].iloc[0]
+    # The three singles and the greedy ensemble of them, if it beats the best single.
+    assert {"historic_average", "seasonal_naive", "window_average"} <= set(board["candidate"])
+    assert len(board) <= 4
+    assert sum(model.chosen_.weights) == pytest.approx(1.0)
+    # Weekly seasonality is strong: the seasonal naive carries the most weight.
+    assert model.chosen_.models[0] == "seasonal_naive"
 
 
 def test_quantiles_are_calibrated_on_held_out_data() -> None:
@@ -134,7 +134,7 @@ def test_large_data_uses_the_recent_window_and_fast_models(monkeypatch: pytest.M
     assert model.large_
     assert model.windows_ == 2
     assert model.history_.groupby("unique_id").size().max() == auto._RECENT_SEASONS * 7
-    assert set(model.leaderboard_["candidate"]) >= {"seasonal_naive", "tsb", "lightgbm"}
+    assert set(model.leaderboard_["candidate"]) >= {"seasonal_naive", "tsb", "lightgbm_direct_tweedie"}
     assert not any("ets" in name or "theta" in name for name in model.leaderboard_["candidate"])
 
 
@@ -175,3 +175,76 @@ def test_the_global_model_is_left_out_where_history_is_shorter_than_its_lags() -
     model = AutoForecaster(horizon=7, models=["lightgbm", "window_average"], n_windows=3).fit(short, freq="D")
     assert model.chosen_.models == ("window_average",)
     assert list(model.leaderboard_["candidate"]) == ["window_average"]
+
+
+def _random_walks(n_series: int = 60, days: int = 150, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=days, freq="D")
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": f"w{n:02d}", "ds": dates, "y": 500 + np.cumsum(rng.normal(0, 5, days))}
+            )
+            for n in range(n_series)
+        ],
+        ignore_index=True,
+    )
+
+
+def test_intervals_widen_with_the_horizon_where_the_errors_do() -> None:
+    walks = _random_walks()
+    forecast = AutoForecaster(horizon=14, models=["naive"]).fit(walks, freq="D").predict()
+    width = (forecast["q0.95"] - forecast["q0.05"]).groupby(forecast.groupby("unique_id").cumcount()).mean()
+    assert (np.diff(width.to_numpy()) >= -1e-9).all()
+    # A random walk's h-step error grows like sqrt(h): sqrt(14) = 3.7 x the first step's.
+    assert width.iloc[-1] / width.iloc[0] > 2.5
+    # Independent noise around a level: errors do not grow, neither do the intervals.
+    flat = make_series(n_series=60, days=150, seed=8)[["unique_id", "ds", "y"]]
+    steady = AutoForecaster(horizon=14, models=["seasonal_naive"]).fit(flat, freq="D").predict()
+    width = (steady["q0.95"] - steady["q0.05"]).groupby(steady.groupby("unique_id").cumcount()).mean()
+    assert width.iloc[-1] / width.iloc[0] < 1.5
+
+
+def test_negative_values_are_accepted_with_a_warning_and_not_floored() -> None:
+    walks = _random_walks(n_series=20, days=120).assign(y=lambda frame: frame["y"] - 500.0)
+    negative = int((walks["y"] < 0).sum())
+    assert negative > 100
+    with pytest.warns(NegativeValuesWarning, match=f"{negative:,} periods have a negative y"):
+        model = AutoForecaster(horizon=7, models=["naive", "tsb"]).fit(walks, freq="D")
+    assert model.negative_values_ == negative
+    forecast = model.predict()
+    assert (forecast["mean"] < 0).any() and (forecast["q0.05"] < 0).any()
+    # TSB needs counts: it saw the history clipped at zero, so it never forecasts below zero.
+    assert (model.backtest_["tsb"] >= 0).all()
+
+
+def test_two_jobs_give_the_same_forecast_as_one() -> None:
+    history = make_series(n_series=12, days=120, seed=9)[["unique_id", "ds", "y"]]
+    settings = {"horizon": 7, "models": ["seasonal_naive", "lightgbm_direct_tweedie", "tsb"], "n_windows": 2}
+    one = AutoForecaster(**settings, n_jobs=1).fit(history, freq="D")
+    two = AutoForecaster(**settings, n_jobs=2).fit(history, freq="D")
+    pd.testing.assert_frame_equal(one.leaderboard_, two.leaderboard_)
+    pd.testing.assert_frame_equal(one.predict(), two.predict())
+
+
+def test_every_fitted_attribute_is_set_on_every_path() -> None:
+    attributes = [
+        "chosen_",
+        "alternatives_",
+        "series_choice_",
+        "leaderboard_",
+        "conformal_",
+        "fallback_series_",
+        "negative_values_",
+        "backtest_",
+        "error_paths_",
+        "path_bins_",
+        "residuals_",
+    ]
+    backtested = AutoForecaster(horizon=5, models=["window_average"]).fit(make_series(3, 60), freq="D")
+    too_short = AutoForecaster(horizon=5, models=["window_average"]).fit(make_series(3, 12), freq="D")
+    for model in (backtested, too_short):
+        assert all(hasattr(model, name) for name in attributes)
+        assert len(model.predict()) == 15
+    with pytest.raises(NotFittedError, match="not fitted"):
+        AutoForecaster(horizon=3).sample_paths(pd.DataFrame())

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from statsforecast import StatsForecast
+from statsforecast.models import Naive
 
 from cpfr.forecast.auto import AutoForecaster, backtest_metrics
-from cpfr.forecast.pooled import (
-    pooled_cross_validation,
-    pooled_forecast,
-    pooled_seasonal_index,
-    season_position,
-)
-from cpfr.forecast.stats_models import stats_cross_validation
+from cpfr.forecast.base import Setup
+from cpfr.forecast.pooled import PooledSeasonal, pooled_seasonal_index, season_position
+
+MONTHLY = Setup(horizon=12, freq="MS", season=12)
 
 MONTHLY_PROFILE = np.array([0.7, 0.75, 0.9, 1.0, 1.1, 1.2, 1.3, 1.25, 1.0, 0.9, 0.8, 1.1])
 
@@ -38,7 +37,7 @@ def test_index_recovers_the_shared_profile_from_short_noisy_series() -> None:
 
 def test_forecast_is_level_times_index() -> None:
     history = _monthly()
-    forecast = pooled_forecast(history, horizon=12, freq="MS", season=12)
+    forecast = PooledSeasonal().forecast(history, MONTHLY, None)
     assert len(forecast) == 30 * 12
     assert (forecast["ds"].min(), forecast["ds"].max()) == (
         pd.Timestamp("2023-01-01"),
@@ -50,27 +49,24 @@ def test_forecast_is_level_times_index() -> None:
     assert abs(ratio - 1.3 / 0.7) < 0.15
 
 
-def test_cross_validation_uses_statsforecast_origins() -> None:
+def test_backtest_uses_statsforecast_origins_and_only_data_before_each() -> None:
     history = _monthly(series=5)
-    ours = pooled_cross_validation(history, horizon=3, n_windows=3, step=2, freq="MS", season=12)
-    theirs = stats_cross_validation(history, ["naive"], horizon=3, n_windows=3, step=2, freq="MS", season=12)
+    model = AutoForecaster(horizon=3, n_windows=3, step=2, models=["pooled_seasonal"]).fit(history, freq="MS")
+    ours = model.backtest_
+    theirs = StatsForecast(models=[Naive()], freq="MS").cross_validation(
+        h=3, df=history, n_windows=3, step_size=2
+    )
     keys = ["unique_id", "ds", "cutoff"]
     pd.testing.assert_frame_equal(
         ours[keys].sort_values(keys).reset_index(drop=True),
-        theirs[keys].sort_values(keys).reset_index(drop=True),
+        theirs[keys].astype({"unique_id": str}).sort_values(keys).reset_index(drop=True),
         check_dtype=False,
     )
     # Each window's index is learnt before its origin: no future data in it.
     first = ours["cutoff"].min()
-    alone = pooled_cross_validation(
-        history[history["ds"] <= first + pd.DateOffset(months=3)],
-        horizon=3,
-        n_windows=1,
-        step=2,
-        freq="MS",
-        season=12,
-    )
-    merged = alone.merge(ours, on=keys, suffixes=("_alone", ""))
+    alone = PooledSeasonal().forecast(history[history["ds"] <= first], Setup(3, "MS", 12), None)
+    merged = alone.merge(ours[ours["cutoff"] == first], on=["unique_id", "ds"], suffixes=("_alone", ""))
+    assert len(merged) == 15
     np.testing.assert_allclose(merged["pooled_seasonal_alone"], merged["pooled_seasonal"])
 
 

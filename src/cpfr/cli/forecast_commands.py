@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from time import perf_counter
 from typing import Annotated
@@ -22,10 +23,12 @@ from cpfr.cli.common import (
 )
 from cpfr.cli.flags import check_flags, flag_names
 from cpfr.exceptions import InputError
+from cpfr.forecast.base import DEFAULT_QUANTILES
 from cpfr.forecast.limits import HORIZON, STEP, WINDOWS, check_freq
 
 QUANTILES_HELP = "Quantile levels, comma separated."
-DEFAULT_QUANTILES_TEXT = "0.05,0.1,0.25,0.5,0.75,0.9,0.95"
+DEFAULT_QUANTILES_TEXT = ",".join(f"{level!r}" for level in DEFAULT_QUANTILES)
+ALL_CORES = -1  # the orchestrator runs model fits on every core
 
 
 def forecast(
@@ -64,7 +67,7 @@ def forecast(
     wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Forecast every series of INPUT for --horizon periods: mean and quantiles per series and period."""
-    from cpfr.forecast.auto import AutoForecaster
+    from cpfr.forecast.auto import AutoForecaster, NegativeValuesWarning
     from cpfr.forecast.base import parse_quantiles
     from cpfr.forecast.inputs import load_forecast_input
 
@@ -99,9 +102,21 @@ def forecast(
                 in_stock_column=in_stock,
             )
             series = data.history["unique_id"].nunique()
+            if data.negative:
+                err_console.print(
+                    f"warning: {data.negative:,} periods have a negative y (returns exceeding sales); "
+                    "kept as given, models that need non-negative data see them as 0",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             status.update(f"backtesting candidate models on {series:,} series…")
-            forecaster = AutoForecaster(horizon=horizon, models=models, quantiles=levels, n_windows=windows)
-            forecaster.fit(data.history, freq=data.freq, covariates=data.covariates)
+            forecaster = AutoForecaster(
+                horizon=horizon, models=models, quantiles=levels, n_windows=windows, n_jobs=ALL_CORES
+            )
+            with warnings.catch_warnings():
+                # Reported above with the count, in the command's own words.
+                warnings.simplefilter("ignore", NegativeValuesWarning)
+                forecaster.fit(data.history, freq=data.freq, covariates=data.covariates)
             status.update(f"forecasting with {forecaster.chosen_.name}…")
             result = forecaster.predict(future=data.future)
             write_table(result, output)
@@ -112,6 +127,8 @@ def forecast(
         notes += f"; {data.censored:,} stockout periods unconstrained"
     if data.gaps_filled:
         notes += f"; {data.gaps_filled:,} missing periods taken as zero sales"
+    if data.negative:
+        notes += f"; {data.negative:,} negative periods kept"
     console.print(
         f"forecast {series:,} series x {horizon} periods ({data.freq}) with {forecaster.chosen_.name}, "
         f"chosen from {len(forecaster.leaderboard_):,} candidates{notes}, "
@@ -181,7 +198,7 @@ def backtest(
     ] = None,
 ) -> None:
     """Rolling-origin backtest: accuracy of each candidate model and combination (and by level)."""
-    from cpfr.forecast.auto import AutoForecaster, backtest_metrics
+    from cpfr.forecast.auto import AutoForecaster, NegativeValuesWarning, backtest_metrics
     from cpfr.forecast.inputs import load_forecast_input
 
     with reported_errors():
@@ -197,8 +214,17 @@ def backtest(
             flag_names(horizon="--horizon", n_windows="--windows", step="--step"),
         ):
             data = load_forecast_input(input_path, horizon=horizon, freq=freq, attribute_columns=attributes)
-            forecaster = AutoForecaster(horizon=horizon, models=models, n_windows=windows, step=step)
-            forecaster.fit(data.history.drop(columns=attributes), freq=data.freq)
+            if data.negative:
+                err_console.print(
+                    f"warning: {data.negative:,} periods have a negative y (returns exceeding sales); kept",
+                    highlight=False,
+                )
+            forecaster = AutoForecaster(
+                horizon=horizon, models=models, n_windows=windows, step=step, n_jobs=ALL_CORES
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NegativeValuesWarning)
+                forecaster.fit(data.history.drop(columns=attributes), freq=data.freq)
         board = forecaster.leaderboard_
         metrics = backtest_metrics(forecaster, data.history) if len(forecaster.backtest_) else None
         view = Table(

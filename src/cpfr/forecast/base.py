@@ -1,13 +1,22 @@
-"""What every forecaster shares: frequencies and seasons, quantile names, the input frame contract.
+"""What every forecaster shares: the model protocol, frequencies and seasons, quantile names, frames.
 
 Frames are long, as in Nixtla's libraries: ``unique_id, ds, y`` plus
 exogenous columns for history; ``unique_id, ds, mean, q0.05, ...`` for
 forecasts. Quantile columns are named ``q`` + the level as Python prints it.
+
+A model is an object behind :class:`ForecastModel`: told the task in a
+:class:`Setup`, it forecasts every series of a history; the orchestrator
+(:class:`cpfr.forecast.auto.AutoForecaster`) backtests, combines and
+calibrates models, and owns the parallelism, as statsforecast's
+``StatsForecast`` does for its models. Models are found by name in
+:data:`cpfr.forecast.registry.MODELS`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -16,6 +25,66 @@ from cpfr.exceptions import InputError, LimitError
 from cpfr.forecast.limits import MAX_QUANTILE_LEVELS
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The forecasting task every model is told.
+
+    Attributes
+    ----------
+    horizon : int
+        Periods to forecast after each series' last period.
+    freq : str
+        Pandas offset alias of the periods.
+    season : int
+        Main seasonal period (:func:`season_length`).
+    covariates : tuple of str
+        Known-future exogenous columns of the history (and of ``future``).
+    threads : int
+        Threads the model may use (the orchestrator's share of ``n_jobs``).
+    """
+
+    horizon: int
+    freq: str
+    season: int
+    covariates: tuple[str, ...] = ()
+    threads: int = 1
+
+
+class ForecastModel(Protocol):
+    """A forecasting model: forecasts every series of a history, ``horizon`` periods ahead.
+
+    Attributes
+    ----------
+    name : str
+        The model's name in the registry and the column of its forecasts.
+    nonnegative : bool
+        The model needs ``y >= 0`` (counts, multiplicative seasonality, Tweedie):
+        the orchestrator gives it the history with negative values clipped to 0.
+    """
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        ...
+
+    @property
+    def nonnegative(self) -> bool:
+        """True if the model needs ``y >= 0``."""
+        ...
+
+    def forecast(self, history: pd.DataFrame, setup: Setup, future: pd.DataFrame | None) -> pd.DataFrame:
+        """Return ``unique_id, ds, <name>`` for the ``setup.horizon`` periods after each series' end.
+
+        ``history`` is ``unique_id, ds, y`` + ``setup.covariates``, sorted, without gaps;
+        ``future`` gives the covariates for the forecast periods (None without covariates).
+        """
+        ...
+
+    def min_history(self, setup: Setup) -> int:
+        """Return the periods the longest series needs for the model to be fitted (1: any)."""
+        ...
 
 
 def quantile_column(level: float) -> str:
@@ -59,6 +128,34 @@ def season_length(freq: str) -> int:
     if code in {"H", "h"}:
         return 24
     return 1
+
+
+def calendar_features(dates: np.ndarray, freq: str) -> dict[str, np.ndarray]:
+    """Return calendar features of an array of dates, by name, each shaped like ``dates``.
+
+    Daily data: day of week, day of month, month, day of year; weekly: ISO week
+    and month; monthly and coarser: month. Each distinct date is decoded once.
+    """
+    unique, position = np.unique(dates.ravel(), return_inverse=True)
+    index = pd.DatetimeIndex(unique)
+    code = freq.upper().split("-")[0]
+    found: dict[str, object]
+    if code in {"D", "B"}:
+        found = {
+            "day_of_week": index.dayofweek,
+            "day_of_month": index.day,
+            "month": index.month,
+            "day_of_year": index.dayofyear,
+        }
+    elif code.startswith("W"):
+        found = {"week": index.isocalendar().week.to_numpy(), "month": index.month}
+    elif code in {"H", "h"}:
+        found = {"hour": index.hour, "day_of_week": index.dayofweek}
+    else:
+        found = {"month": index.month}
+    return {
+        name: np.asarray(values, dtype=float)[position].reshape(dates.shape) for name, values in found.items()
+    }
 
 
 def future_dates(last: pd.Series, freq: str, horizon: int) -> pd.DataFrame:

@@ -2,7 +2,9 @@
 
 Errors name the file, the line a person sees and the column, as everywhere
 in cpfr; gaps inside a series are zero sales (a period with no row sold
-nothing).
+nothing). Negative values of ``y`` are legal here (net sales after returns
+can be negative in a period) and counted; ingesting ``sales.units`` into the
+store keeps its stricter non-negative rule.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class ForecastInput:
         Periods added as zero sales inside series.
     censored : int
         Periods whose sales were capped by a stockout, raised to estimated demand.
+    negative : int
+        Periods with a negative ``y`` (returns exceeding sales), kept as given.
     """
 
     history: pd.DataFrame
@@ -58,6 +62,7 @@ class ForecastInput:
     future: pd.DataFrame | None
     gaps_filled: int
     censored: int = 0
+    negative: int = 0
 
 
 def load_forecast_input(
@@ -88,7 +93,7 @@ def load_forecast_input(
     """
     HORIZON.check("horizon", horizon)
     check_freq("freq", freq)
-    dataset = read_long(path, freq=freq, nonnegative=True)
+    dataset = read_long(path, freq=freq)
     label = str(path)
     _check_values(dataset, label)
     _check_span(dataset, label)
@@ -132,7 +137,10 @@ def load_forecast_input(
     covariates: tuple[str, ...] = ()
     if future_path is not None:
         future, covariates = _load_future(future_path, history, filled.freq, horizon, exogenous)
-    return ForecastInput(history, filled.freq, covariates, future, len(filled.df) - len(dataset.df), censored)
+    negative = int((dataset.df["y"].to_numpy(dtype=float) < 0).sum())
+    return ForecastInput(
+        history, filled.freq, covariates, future, len(filled.df) - len(dataset.df), censored, negative
+    )
 
 
 def _check_values(dataset: LongDataset, label: str) -> None:

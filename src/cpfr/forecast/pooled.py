@@ -22,12 +22,15 @@ short-term forecasting", IJF 15(4).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
 from statsforecast import models as sf
 
-POOLED_MODELS: tuple[str, ...] = ("pooled_seasonal",)
+from cpfr.forecast.base import Setup
+
 _FLOOR = 0.1  # smallest seasonal index: a near-empty period must not blow up the deseasonalised series
 
 
@@ -66,47 +69,39 @@ def pooled_seasonal_index(history: pd.DataFrame, freq: str, season: int) -> np.n
     return index / index.mean()
 
 
-def _forecast(train: pd.DataFrame, horizon: int, freq: str, season: int) -> pd.DataFrame:
-    index = pooled_seasonal_index(train, freq, season)
-    factor = index[season_position(train["ds"], freq, season)] if season > 1 else 1.0
-    adjusted = train[["unique_id", "ds"]].assign(y=train["y"].to_numpy(dtype=float) / factor)
-    engine = StatsForecast(
-        models=[sf.SimpleExponentialSmoothingOptimized(alias="level")],
-        freq=freq,
-        n_jobs=1,
-        fallback_model=sf.Naive(alias="level"),
-    )
-    out = engine.forecast(h=horizon, df=adjusted)
-    out = out.reset_index() if "unique_id" not in out.columns else out
-    ahead = index[season_position(out["ds"], freq, season)] if season > 1 else 1.0
-    out["pooled_seasonal"] = np.maximum(out["level"].to_numpy(dtype=float) * ahead, 0.0)
-    out["unique_id"] = out["unique_id"].astype(str)
-    return out[["unique_id", "ds", "pooled_seasonal"]].reset_index(drop=True)
+@dataclass(frozen=True)
+class PooledSeasonal:
+    """Seasonal index pooled over all series, a local level per series by simple exponential smoothing.
 
-
-def pooled_forecast(history: pd.DataFrame, *, horizon: int, freq: str, season: int) -> pd.DataFrame:
-    """Forecast ``unique_id, ds, pooled_seasonal`` for ``horizon`` periods after each series' end."""
-    return _forecast(history[["unique_id", "ds", "y"]], horizon, freq, season)
-
-
-def pooled_cross_validation(
-    history: pd.DataFrame, *, horizon: int, n_windows: int, step: int, freq: str, season: int
-) -> pd.DataFrame:
-    """Rolling-origin forecasts ``unique_id, ds, cutoff, y, pooled_seasonal``, origins as statsforecast's.
-
-    Each window re-estimates the seasonal index from the data before its origin only.
+    Needs ``y >= 0``: the seasonal index is multiplicative.
     """
-    ordered = history[["unique_id", "ds", "y"]].sort_values(["unique_id", "ds"]).reset_index(drop=True)
-    ordered["unique_id"] = ordered["unique_id"].astype(str)
-    position = ordered.groupby("unique_id", sort=False).cumcount().to_numpy()
-    length = ordered.groupby("unique_id", sort=False)["y"].transform("size").to_numpy()
-    windows = []
-    for window in range(n_windows):
-        end = length - horizon - step * (n_windows - 1 - window)  # rows before the origin
-        train = ordered[position < end]
-        test = ordered[(position >= end) & (position < end + horizon)]
-        cutoff = train.groupby("unique_id", sort=False)["ds"].max().rename("cutoff")
-        forecast = _forecast(train, horizon, freq, season)
-        scored = test.merge(forecast, on=["unique_id", "ds"], how="inner").join(cutoff, on="unique_id")
-        windows.append(scored[["unique_id", "ds", "cutoff", "y", "pooled_seasonal"]])
-    return pd.concat(windows, ignore_index=True)
+
+    name: str = "pooled_seasonal"
+    nonnegative: bool = True
+
+    def forecast(self, history: pd.DataFrame, setup: Setup, future: pd.DataFrame | None) -> pd.DataFrame:
+        """Forecast ``unique_id, ds, pooled_seasonal``, ``setup.horizon`` periods after each series' end."""
+        train = history[["unique_id", "ds", "y"]]
+        freq, season = setup.freq, setup.season
+        index = pooled_seasonal_index(train, freq, season)
+        factor = index[season_position(train["ds"], freq, season)] if season > 1 else 1.0
+        adjusted = train[["unique_id", "ds"]].assign(y=train["y"].to_numpy(dtype=float) / factor)
+        engine = StatsForecast(
+            models=[sf.SimpleExponentialSmoothingOptimized(alias="level")],
+            freq=freq,
+            n_jobs=setup.threads,
+            fallback_model=sf.Naive(alias="level"),
+        )
+        out = engine.forecast(h=setup.horizon, df=adjusted)
+        out = out.reset_index() if "unique_id" not in out.columns else out
+        ahead = index[season_position(out["ds"], freq, season)] if season > 1 else 1.0
+        out[self.name] = np.maximum(out["level"].to_numpy(dtype=float) * ahead, 0.0)
+        out["unique_id"] = out["unique_id"].astype(str)
+        return out[["unique_id", "ds", self.name]].reset_index(drop=True)
+
+    def min_history(self, setup: Setup) -> int:
+        """Any history: the level of a one-period series is its value."""
+        return 1
+
+
+POOLED_MODELS: dict[str, PooledSeasonal] = {"pooled_seasonal": PooledSeasonal()}

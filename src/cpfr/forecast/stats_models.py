@@ -1,4 +1,4 @@
-"""Adapter over statsforecast: local statistical and intermittent-demand models by cpfr name.
+"""Adapter over statsforecast: local statistical and intermittent-demand models as cpfr models.
 
 The rest of cpfr names models (``'ets'``, ``'tsb'``) and never imports
 statsforecast; swapping the library touches this module only.
@@ -16,12 +16,15 @@ EJOR 214(3) (TSB).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from statsforecast import StatsForecast
 from statsforecast import models as sf
+
+from cpfr.forecast.base import Setup
 
 # cpfr name -> factory(season_length) of a statsforecast model, aliased to the cpfr name.
 _FACTORIES: dict[str, Callable[[int], Any]] = {
@@ -31,6 +34,7 @@ _FACTORIES: dict[str, Callable[[int], Any]] = {
     "window_average": lambda season: sf.WindowAverage(
         window_size=max(4, min(season, 13)), alias="window_average"
     ),
+    "ses": lambda season: sf.SimpleExponentialSmoothingOptimized(alias="ses"),
     "ets": lambda season: sf.AutoETS(season_length=season, alias="ets"),
     "theta": lambda season: sf.AutoTheta(season_length=season, alias="theta"),
     "arima": lambda season: sf.AutoARIMA(season_length=season, alias="arima"),
@@ -39,44 +43,44 @@ _FACTORIES: dict[str, Callable[[int], Any]] = {
     "imapa": lambda season: sf.IMAPA(alias="imapa"),
     "tsb": lambda season: sf.TSB(alpha_d=0.1, alpha_p=0.1, alias="tsb"),
 }
-STATS_MODELS: tuple[str, ...] = tuple(_FACTORIES)
+# Intermittent-demand methods model the size and occurrence of positive demands.
+_COUNTS_ONLY = frozenset({"croston_sba", "adida", "imapa", "tsb"})
 
 
-def _engine(names: Sequence[str], freq: str, season: int) -> StatsForecast:
-    models = [_FACTORIES[name](season) for name in names]
-    # A series too short for a model gets the fallback instead of failing the run.
-    return StatsForecast(models=models, freq=freq, n_jobs=1, fallback_model=sf.Naive(alias="fallback"))
+@dataclass(frozen=True)
+class StatsModel:
+    """One statsforecast model, fitted to each series separately.
 
-
-def stats_forecast(
-    history: pd.DataFrame, names: Sequence[str], *, horizon: int, freq: str, season: int
-) -> pd.DataFrame:
-    """Fit each named model on every series of ``history`` and forecast ``horizon`` periods.
-
-    Returns a long frame ``unique_id, ds`` plus one column per model name.
+    Parameters
+    ----------
+    name : str
+        cpfr's name of the model (a key of the adapter's factories).
+    nonnegative : bool
+        True for the intermittent-demand methods, which need counts.
     """
-    frame = _engine(names, freq, season).forecast(h=horizon, df=history[["unique_id", "ds", "y"]])
-    return _flatten(frame)
+
+    name: str
+    nonnegative: bool = False
+
+    def forecast(self, history: pd.DataFrame, setup: Setup, future: pd.DataFrame | None) -> pd.DataFrame:
+        """Fit the model on every series of ``history``; return ``unique_id, ds, <name>``."""
+        engine = StatsForecast(
+            models=[_FACTORIES[self.name](setup.season)],
+            freq=setup.freq,
+            n_jobs=setup.threads,
+            # A series too short for the model gets the fallback instead of failing the run.
+            fallback_model=sf.Naive(alias=self.name),
+        )
+        frame = engine.forecast(h=setup.horizon, df=history[["unique_id", "ds", "y"]])
+        frame = frame.reset_index() if "unique_id" not in frame.columns else frame
+        frame["unique_id"] = frame["unique_id"].astype(str)
+        return frame[["unique_id", "ds", self.name]].reset_index(drop=True)
+
+    def min_history(self, setup: Setup) -> int:
+        """Any history: a series too short for the model gets the naive fallback."""
+        return 1
 
 
-def stats_cross_validation(
-    history: pd.DataFrame,
-    names: Sequence[str],
-    *,
-    horizon: int,
-    n_windows: int,
-    step: int,
-    freq: str,
-    season: int,
-) -> pd.DataFrame:
-    """Rolling-origin forecasts: ``unique_id, ds, cutoff, y`` plus one column per model name."""
-    frame = _engine(names, freq, season).cross_validation(
-        h=horizon, df=history[["unique_id", "ds", "y"]], n_windows=n_windows, step_size=step
-    )
-    return _flatten(frame)
-
-
-def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.reset_index() if "unique_id" not in frame.columns else frame
-    frame["unique_id"] = frame["unique_id"].astype(str)
-    return frame.reset_index(drop=True)
+STATS_MODELS: dict[str, StatsModel] = {
+    name: StatsModel(name, nonnegative=name in _COUNTS_ONLY) for name in _FACTORIES
+}
