@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import math
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -17,62 +15,7 @@ import cpfr.web
 from cpfr.exceptions import InputError
 from cpfr.web import Chart, Section, format_value, render_report, write_report
 from cpfr.web._charts import _waterfall_bars
-
-EVIL = "<script>alert(1)</script>"
-EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-VOID = {"meta", "br", "hr", "img", "input", "link", "wbr"}
-
-
-class TagCounter(HTMLParser):
-    """Count the elements of a document and check that every one is closed in order."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.opened: dict[str, int] = {}
-        self.problems: list[str] = []
-        self.attributes: list[tuple[str, str, str | None]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.opened[tag] = self.opened.get(tag, 0) + 1
-        self.attributes += [(tag, name, value) for name, value in attrs]
-        if tag not in VOID:
-            self.stack.append(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.opened[tag] = self.opened.get(tag, 0) + 1
-        self.attributes += [(tag, name, value) for name, value in attrs]
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            self.problems.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
-            return
-        self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def parse(document: str) -> TagCounter:
-    counter = TagCounter()
-    counter.feed(document)
-    counter.close()
-    assert counter.problems == []
-    assert counter.stack == []
-    return counter
-
-
-def rects(svg: str) -> list[dict[str, float]]:
-    """Return the geometry of an SVG's bars (rects with a hover tip), in document order."""
-    found = re.findall(
-        r'<rect x="([-\d.]+)" y="([-\d.]+)" width="([-\d.]+)" height="([-\d.]+)" fill=[^>]*><title>', svg
-    )
-    return [dict(zip(("x", "y", "width", "height"), map(float, match), strict=True)) for match in found]
-
-
-def svgs(document: str) -> list[str]:
-    return re.findall(r"<svg.*?</svg>", document, flags=re.S)
+from tests.web.html_checks import EVIL, EVIL_ESCAPED, parse, rects, svgs
 
 
 @pytest.fixture
@@ -115,29 +58,9 @@ def full_report() -> str:
     return render_report("Alliance review", [overview, outlook], subtitle="Xiaomi, 2024")
 
 
-@pytest.mark.parametrize(
-    ("value", "unit", "expected"),
-    [
-        (1.234e9, "yuan", "¥1.23bn"),
-        (45_600_000, "yuan", "¥45.6m"),
-        (12_345, "yuan", "¥12.3k"),
-        (950, "yuan", "¥950"),
-        (999_999, "yuan", "¥1.00m"),
-        (-2_500_000, "yuan", "-¥2.50m"),
-        (0.123, "percent", "12.3%"),
-        (1, "percent", "100.0%"),
-        (1234567, "number", "1,234,567"),
-        (1234567.891, "number", "1,234,568"),
-        (1.5, "number", "1.5"),
-        (0.012345, "number", "0.0123"),
-        (math.nan, "yuan", "–"),
-    ],
-)
-def test_format_value_shows_numbers_for_people(value: float, unit: str, expected: str) -> None:
-    assert format_value(value, unit) == expected
-
-
-def test_format_value_rejects_an_unknown_unit() -> None:
+def test_the_report_formats_with_the_package_formatter() -> None:
+    # The cases live in tests/test_formatting.py; the report re-exports the one formatter.
+    assert format_value(999_999, "yuan") == "¥1.00m"
     with pytest.raises(InputError, match="'euro'"):
         format_value(1.0, "euro")
 
@@ -296,7 +219,7 @@ def test_text_from_data_is_escaped_everywhere() -> None:
     parse(document)
     table = re.search(r"<table>.*?</table>", document, flags=re.S).group(0)
     assert f'<td class="text">{EVIL_ESCAPED}</td>' in table
-    assert f'<th scope="col">{EVIL_ESCAPED}</th>' in table
+    assert f'<th scope="col" class="num">{EVIL_ESCAPED}</th>' in table
     svg = svgs(document)[0]
     assert f"<title>{EVIL_ESCAPED}: 1</title>" in svg
     assert f'aria-label="{EVIL_ESCAPED}"' in svg
@@ -364,15 +287,18 @@ def test_bad_charts_fail_clearly() -> None:
         render_report("R", [], max_rows=-1)
 
 
-def test_many_categories_get_turned_and_shortened_labels() -> None:
+def test_many_categories_turn_the_bars_horizontal_with_whole_labels() -> None:
     data = pd.DataFrame(
         {"store": [f"JD MALL store number {index}" for index in range(30)], "gmv": np.arange(30.0)}
     )
     svg = svgs(render_report("R", [Section("S", charts=(Chart("bar", "B", data, "store", "gmv"),))]))[0]
-    labels = re.findall(r'<text class="tick"[^>]*transform="rotate\(-40[^>]*>([^<]*)</text>', svg)
-    assert len(labels) == 30
-    assert labels[0] == "JD MALL store…"
-    assert "<title>JD MALL store number 0: 0</title>" in svg
+    labels = re.findall(r'<text class="tick"[^>]*text-anchor="end"><tspan[^>]*>([^<]*)</tspan></text>', svg)
+    assert labels == [f"JD MALL store number {index}" for index in range(30)]
+    bars = rects(svg)
+    assert len(bars) == 30 and len({bar["x"] for bar in bars}) == 1  # all start at the zero line
+    assert bars[29]["width"] == pytest.approx(29 * bars[1]["width"], rel=0.01)
+    height = float(re.search(r'viewBox="0 0 720 ([\d.]+)"', svg).group(1))
+    assert height > 30 * 20  # the picture grows with its rows rather than squeezing them
 
 
 def test_write_report_replaces_the_file_atomically(tmp_path: Path) -> None:
@@ -396,7 +322,7 @@ def test_the_package_exports_a_sorted_complete_api() -> None:
     assert (
         public
         == set(cpfr.web.__all__)
-        == {"Chart", "Section", "format_value", "render_report", "write_report"}
+        == {"Chart", "Column", "Section", "Table", "format_value", "render_report", "write_report"}
     )
     assert list(cpfr.web.__all__) == sorted(cpfr.web.__all__)
     assert all(inspect.getdoc(getattr(cpfr.web, name)) for name in cpfr.web.__all__)

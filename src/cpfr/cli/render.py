@@ -1,14 +1,27 @@
-"""Rich renderings shared by commands: amounts, the alliance summary."""
+"""Rich renderings shared by commands: the alliance summary.
+
+Amounts are formatted by :mod:`cpfr.formatting`, the formatter the HTML
+report uses too (``format_amount`` is re-exported here for the commands
+that import it from this module).
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from cpfr.formatting import format_amount, format_value
 from cpfr.targets import AllianceSummary
+
+if TYPE_CHECKING:
+    from cpfr.collab.cycle import Names
+
+__all__ = ["format_amount", "render_summary"]
 
 _BAR_WIDTH = 24
 _MONTHS_SHOWN = 12
@@ -17,19 +30,6 @@ _MONTHS_SHOWN = 12
 def _table(title: str) -> Table:
     # No borders: the summary must fit an 80-column terminal without truncation.
     return Table(title=title, title_justify="left", box=None, padding=(0, 1), header_style="bold underline")
-
-
-def format_amount(value: float | None, metric: str = "gmv_yuan") -> str:
-    """Format yuan as '¥1.23bn' / '¥45.6m' and units as '1.2m', three significant figures, for people."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    prefix = "¥" if metric == "gmv_yuan" else ""
-    for scale, label in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if abs(value) >= scale:
-            scaled = value / scale
-            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
-            return f"{prefix}{scaled:.{digits}f}{label}"
-    return f"{prefix}{value:,.1f}" if abs(value) < 10 else f"{prefix}{value:,.0f}"
 
 
 _CHANNEL_LABELS = {"platform_online": "online", "platform_offline": "offline", "brand_store": "brand stores"}
@@ -43,14 +43,29 @@ def _period(start: object, end: object) -> str:
     return f"{first.date()}…{last.date()}"
 
 
-def _target_label(metric: str, scope: str) -> str:
+def _target_label(metric: str, scope: str, names: Names | None = None) -> str:
     parts = ["GMV" if metric == "gmv_yuan" else "units"]
-    parts += [_CHANNEL_LABELS.get(part, part) for part in scope.split(" / ") if part != "all"]
+    parts += [_scope_label(part, names) for part in scope.split(" / ") if part != "all"]
     return " ".join(parts)
 
 
+def _scope_label(part: str, names: Names | None) -> str:
+    """Read a scope's part (a category, a channel kind or a channel) by its name where one is known."""
+    if part in _CHANNEL_LABELS:
+        return _CHANNEL_LABELS[part]
+    if names is not None:
+        return names.categories.get(part) or names.channels.get(part) or part
+    return part
+
+
+def _named(code: object, names: Mapping[str, str]) -> str:
+    """Return "Name (CODE)", or the code alone where it has no other name."""
+    name = names.get(str(code), "")
+    return f"{name} ({code})" if name and name != str(code) else str(code)
+
+
 def _percent(value: float, digits: int = 1) -> str:
-    return "–" if pd.isna(value) else f"{100 * value:.{digits}f}%"
+    return format_value(value, "percent", digits=digits)
 
 
 def _bar(value: float, largest: float) -> str:
@@ -61,8 +76,12 @@ def _bar(value: float, largest: float) -> str:
     return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
 
 
-def render_summary(summary: AllianceSummary, console: Console) -> None:
-    """Print the alliance summary: targets, then GMV by category, channel, city tier and month."""
+def render_summary(summary: AllianceSummary, console: Console, *, names: Names | None = None) -> None:
+    """Print the alliance summary: targets, then GMV by category, channel, city tier and month.
+
+    With ``names`` (:class:`cpfr.collab.cycle.Names`), categories read "smart wear (WEAR)" and the
+    partner columns carry the partners' names; without, their codes.
+    """
     targets = summary.targets
     if targets.empty:
         console.print("no targets in the store")
@@ -86,7 +105,7 @@ def render_summary(summary: AllianceSummary, console: Console) -> None:
             pace_style = "green" if row["pace"] >= 1 else "yellow" if row["pace"] >= 0.9 else "red"
             view.add_row(
                 str(row["partner_id"]),
-                _target_label(str(row["metric"]), str(row["scope"])),
+                _target_label(str(row["metric"]), str(row["scope"]), names),
                 _period(row["period_start"], row["period_end"]),
                 format_amount(row["target"], str(row["metric"])),
                 format_amount(row["actual"], str(row["metric"])),
@@ -105,10 +124,10 @@ def render_summary(summary: AllianceSummary, console: Console) -> None:
         if name == "month":
             _render_months(frame, console)
         else:
-            _render_breakdown(name, frame, console)
+            _render_breakdown(name, frame, console, names)
 
 
-def _render_breakdown(name: str, frame: pd.DataFrame, console: Console) -> None:
+def _render_breakdown(name: str, frame: pd.DataFrame, console: Console, names: Names | None) -> None:
     dimension = next(
         column for column in frame.columns if column not in {"partner_id", "units", "gmv_yuan", "share"}
     )
@@ -122,11 +141,12 @@ def _render_breakdown(name: str, frame: pd.DataFrame, console: Console) -> None:
     view = _table(f"GMV to date by {name.replace('_', ' ')}")
     view.add_column(name.replace("_", " "), no_wrap=True)
     for partner in pivot.columns:
-        view.add_column(str(partner), justify="right", no_wrap=True)
+        header = names.partners.get(str(partner), str(partner)) if names is not None else str(partner)
+        view.add_column(header, justify="right", no_wrap=True)
     view.add_column("share", justify="right", no_wrap=True)
     grand_total = float(pivot["total"].sum())
     for key, values in pivot.iterrows():
-        label = _label(name, key)
+        label = _label(name, key, names)
         cells = [
             format_amount(float(values[partner])) if values[partner] else "" for partner in pivot.columns
         ]
@@ -134,13 +154,15 @@ def _render_breakdown(name: str, frame: pd.DataFrame, console: Console) -> None:
     console.print(view)
 
 
-def _label(breakdown: str, key: object) -> str:
+def _label(breakdown: str, key: object, names: Names | None = None) -> str:
     if key is None or (isinstance(key, float) and math.isnan(key)):
         return "(none)"
     if isinstance(key, float) and key.is_integer():
         key = int(key)  # a tier column with gaps comes back from pandas as float
     if breakdown == "city_tier":
         return f"tier {key}"
+    if breakdown == "category" and names is not None:
+        return _named(key, names.categories)
     return _CHANNEL_LABELS.get(str(key), str(key))
 
 

@@ -1,14 +1,20 @@
-"""The report's inline SVG charts: bar, line, waterfall and histogram, with their axes and ticks.
+"""The report's inline SVG charts: bar, line, waterfall and histogram, with axes, titles and legends.
 
 The charts are drawn by hand rather than with matplotlib or plotly: four kinds
 (bar, line, waterfall, histogram) cover the planners' reports, and hand-drawn
 SVG keeps the install lean and a report a few hundred kilobytes at most.
+
+Category labels are never cut: under vertical bars they wrap onto up to
+three lines; when there are more categories than fit side by side, or a
+label would need more lines, the bars turn horizontal with the labels whole
+beside them, and the picture grows as tall as its rows need.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,13 +25,24 @@ from cpfr.exceptions import InputError
 from cpfr.web._common import Chart, _cell, _esc, _series, format_value
 
 _WIDTH, _HEIGHT = 720, 300
-_LEFT, _RIGHT, _TOP, _BOTTOM = 76, 16, 28, 44
-_ROTATED_BOTTOM = 96  # room for x labels turned 40 degrees
-_ROTATE_ABOVE = 12  # categories; beyond this the x labels are turned so they do not overlap
-_MAX_X_LABELS = 40  # beyond this only every k-th category is labelled
-_LABEL_CHARS = 14
+_LEFT, _RIGHT, _TOP, _BOTTOM = 84, 16, 32, 48
+_FONT = 11  # the tick and label font size, in px (the page's CSS)
+_LINE = 13  # the height of a line of label text, in px
+_MAX_LINES = 3  # a category label wrapping onto more lines turns the bars horizontal
+_MAX_VERTICAL = 12  # more categories than this are drawn as horizontal bars
+_LABEL_SHARE = 0.4  # of the width, at most, for the labels beside horizontal bars
+_ROW = 22  # the least height of a horizontal bar's row, in px
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 _UP, _DOWN, _TOTAL = "#2e7d32", "#c62828", "#546e7a"
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """A chart's SVG content, the height it needs, and a sentence for its caption."""
+
+    body: str
+    height: float = _HEIGHT
+    caption: str = ""
 
 
 def _numbers(column: pd.Series) -> np.ndarray:
@@ -47,12 +64,11 @@ def _render_chart(chart: Chart) -> str:
     if drawing is None:
         figure = f'<p class="no-data" role="note">No data for {_esc(chart.title)}.</p>'
     else:
-        body, extra = drawing
-        caption += [extra] if extra else []
+        caption += [drawing.caption] if drawing.caption else []
         label = _esc(chart.title)
         figure = (
-            f'<svg viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" aria-label="{label}">'
-            f"<title>{label}</title>{body}</svg>"
+            f'<svg viewBox="0 0 {_WIDTH} {drawing.height:.0f}" role="img" aria-label="{label}">'
+            f"<title>{label}</title>{drawing.body}</svg>"
         )
     notes = f"<figcaption>{_esc(' '.join(caption))}</figcaption>" if caption else ""
     return f'<figure class="chart"><h3>{_esc(chart.title)}</h3>{figure}{notes}</figure>\n'
@@ -89,26 +105,98 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [round(tick * step, 12) for tick in range(first, last + 1)]
 
 
+def _tick_label(value: float, unit: str) -> str:
+    # Axis ticks are round numbers: whole percentages and compact quantities read best there.
+    if unit == "percent":
+        return format_value(value, unit, digits=0 if abs(value) >= 0.1 or value == 0 else 1)
+    return format_value(value, "compact" if unit in ("units", "number") and abs(value) >= 1e4 else unit)
+
+
 def _hline(css: str, level: float, left: float = _LEFT, right: float = _WIDTH - _RIGHT) -> str:
     return f'<line class="{css}" x1="{left:.1f}" x2="{right:.1f}" y1="{level:.1f}" y2="{level:.1f}"/>'
+
+
+def _vline(css: str, where: float, top: float, bottom: float) -> str:
+    return f'<line class="{css}" x1="{where:.1f}" x2="{where:.1f}" y1="{top:.1f}" y2="{bottom:.1f}"/>'
 
 
 def _text(css: str, x: float, y: float, text: str, anchor: str = "middle", extra: str = "") -> str:
     return f'<text class="{css}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>{_esc(text)}</text>'
 
 
+def _text_width(text: str, size: float = _FONT) -> float:
+    """Estimate a text's width in px: wide (CJK) characters take a full em, others six tenths."""
+    return sum(size if unicodedata.east_asian_width(char) in "WF" else 0.6 * size for char in text)
+
+
+def _wrap(text: str, width: float) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` px at spaces; a longer word is split, never cut."""
+    lines: list[str] = []
+    for word in text.split():
+        for piece in _split_word(word, width):
+            if lines and _text_width(f"{lines[-1]} {piece}") <= width:
+                lines[-1] = f"{lines[-1]} {piece}"
+            else:
+                lines.append(piece)
+    return lines or [""]
+
+
+def _split_word(word: str, width: float) -> list[str]:
+    pieces = []
+    while len(word) > 1 and _text_width(word) > width:
+        cut = max([1, *(end for end in range(1, len(word)) if _text_width(word[:end]) <= width)])
+        pieces.append(word[:cut])
+        word = word[cut:]
+    return [*pieces, word]
+
+
+def _lines(css: str, x: float, y: float, lines: Sequence[str], anchor: str) -> str:
+    """Draw text on several lines, the first with its baseline at ``y``."""
+    spans = "".join(
+        f'<tspan x="{x:.1f}" dy="{0 if index == 0 else _LINE}">{_esc(line)}</tspan>'
+        for index, line in enumerate(lines)
+    )
+    return f'<text class="{css}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{spans}</text>'
+
+
+def _axis_titles(*, across: str, down: str, plot: tuple[float, float], height: float) -> str:
+    """Draw the title under the plot (``across``) and the turned one beside it (``down``)."""
+    parts = []
+    if across:
+        parts.append(_text("axis-title", (_LEFT + _WIDTH - _RIGHT) / 2, height - 8, across))
+    if down:
+        middle = (plot[0] + plot[1]) / 2
+        turn = f' transform="rotate(-90 14 {middle:.1f})"'
+        parts.append(_text("axis-title", 14, middle, down, "middle", turn))
+    return "".join(parts)
+
+
+def _legend(entries: Sequence[tuple[str, str]]) -> str:
+    """Draw ``(label, colour)`` swatches in a row above the plot."""
+    parts, left = [], float(_LEFT)
+    for label, colour in entries:
+        parts.append(f'<rect class="swatch" x="{left:.1f}" y="8" width="12" height="12" fill="{colour}"/>')
+        parts.append(_text("legend", left + 16, 18, label, "start"))
+        left += 32 + _text_width(label)
+    return "".join(parts)
+
+
+def _value_ticks(values: np.ndarray, marker: float | None, from_zero: bool) -> list[float]:
+    finite = values[np.isfinite(values)]
+    extra = [0.0] if from_zero else []
+    extra += [marker] if marker is not None else []
+    return _nice_ticks(min([float(finite.min()), *extra]), max([float(finite.max()), *extra]))
+
+
 def _value_axis(
     values: np.ndarray, unit: str, marker: float | None, bottom: float, *, from_zero: bool = False
 ) -> tuple[_Scale, str]:
     """Return the y scale and the drawn y axis (grid lines and labels) covering the values and marker."""
-    finite = values[np.isfinite(values)]
-    extra = [0.0] if from_zero else []
-    extra += [marker] if marker is not None else []
-    ticks = _nice_ticks(min([float(finite.min()), *extra]), max([float(finite.max()), *extra]))
+    ticks = _value_ticks(values, marker, from_zero)
     scale = _Scale(ticks[0], ticks[-1], bottom, _TOP)
     drawn = "".join(
         _hline("grid", scale(tick))
-        + _text("tick", _LEFT - 6, scale(tick) + 4, format_value(tick, unit), "end")
+        + _text("tick", _LEFT - 6, scale(tick) + 4, _tick_label(tick, unit), "end")
         for tick in ticks
     )
     return scale, drawn
@@ -123,37 +211,11 @@ def _marker_line(chart: Chart, scale: _Scale) -> str:
     return _hline("marker", level) + _text("marker-label", _WIDTH - _RIGHT, level - 4, label, "end")
 
 
-def _category_layout(count: int) -> tuple[float, float]:
-    """Return the band width of each of ``count`` categories and the plot's bottom pixel."""
-    bottom = _HEIGHT - (_ROTATED_BOTTOM if count > _ROTATE_ABOVE else _BOTTOM)
-    return (_WIDTH - _LEFT - _RIGHT) / count, bottom
-
-
-def _category_labels(labels: list[str], band: float, bottom: float) -> str:
-    """Draw category labels under their bands: turned and cut short when there are many.
-
-    A cut label is whole in its bar's hover tip.
-    """
-    rotate = len(labels) > _ROTATE_ABOVE
-    width = _LABEL_CHARS if rotate else max(3, int(band / 7))
-    parts = []
-    for index in range(0, len(labels), math.ceil(len(labels) / _MAX_X_LABELS)):
-        label = labels[index]
-        shown = label if len(label) <= width else label[: width - 1] + "…"
-        center, baseline = _LEFT + (index + 0.5) * band, bottom + 16
-        if rotate:
-            turn = f' transform="rotate(-40 {center:.1f} {baseline:.1f})"'
-            parts.append(_text("tick", center, baseline, shown, "end", turn))
-        else:
-            parts.append(_text("tick", center, baseline, shown))
-    return "".join(parts)
-
-
-def _rect(left: float, width: float, span: tuple[float, float], scale: _Scale, colour: str, tip: str) -> str:
-    """Draw one bar covering the values ``span`` = (bottom, top), with a hover tip."""
-    top, bottom = scale(span[1]), scale(span[0])
+def _rect(box: tuple[float, float, float, float], colour: str, tip: str) -> str:
+    """Draw one bar, ``box`` = (x, y, width, height) in px, with a hover tip."""
+    x, y, width, height = box
     return (
-        f'<rect x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{max(bottom - top, 0.0):.1f}" '
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0.0):.1f}" height="{max(height, 0.0):.1f}" '
         f'fill="{colour}"><title>{_esc(tip)}</title></rect>'
     )
 
@@ -187,33 +249,155 @@ def _waterfall_bars(values: Sequence[float], kinds: Sequence[str]) -> list[tuple
     return bars
 
 
-def _column_chart(chart: Chart) -> tuple[str, str] | None:
-    """Draw a bar chart, or a waterfall: a bar chart whose deltas float from the running sum."""
+@dataclass(frozen=True)
+class _Bars:
+    """What a bar or waterfall chart draws: per category, one (bottom, top) span per series."""
+
+    labels: list[str]
+    series: list[str]
+    values: np.ndarray  # categories x series
+    spans: list[list[tuple[float, float]]]
+    colours: list[list[str]]
+    kinds: list[str]
+
+
+def _bars(chart: Chart) -> _Bars | None:
     waterfall = chart.kind == "waterfall"
-    kinds = _waterfall_kinds(chart.data) if waterfall else ["total"] * len(chart.data)
-    values = _numbers(chart.data[_series(chart)[0]])
-    keep = np.isfinite(values)
+    names = list(_series(chart)[:1] if waterfall else _series(chart))
+    values = np.column_stack([_numbers(chart.data[name]) for name in names])
+    keep = np.isfinite(values).any(axis=1)
     if not keep.any():
         return None
+    kinds = _waterfall_kinds(chart.data) if waterfall else ["total"] * len(chart.data)
     labels = [_cell(label)[0] for label, kept in zip(chart.data[chart.x], keep, strict=True) if kept]
     values, kinds = values[keep], [kind for kind, kept in zip(kinds, keep, strict=True) if kept]
-    spans = _waterfall_bars(values.tolist(), kinds)
-    band, bottom = _category_layout(len(labels))
-    scale, axis = _value_axis(np.ravel(spans), chart.unit, chart.marker, bottom, from_zero=True)
+    if waterfall:
+        column = values[:, 0]
+        spans = [[span] for span in _waterfall_bars(np.nan_to_num(column).tolist(), kinds)]
+        colours = [
+            [_TOTAL if kind == "total" else _UP if value >= 0 else _DOWN]
+            for kind, value in zip(kinds, column, strict=True)
+        ]
+    else:
+        spans = [[(min(0.0, value), max(0.0, value)) for value in row] for row in values]
+        colours = [[_PALETTE[index % len(_PALETTE)] for index in range(len(names))] for _ in labels]
+    return _Bars(labels, names, values, spans, colours, kinds)
+
+
+def _bar_tip(chart: Chart, bars: _Bars, index: int, series: int) -> str:
+    value = float(bars.values[index, series])
+    signed = chart.kind == "waterfall" and bars.kinds[index] == "delta"
+    shown = format_value(value, chart.unit, signed=signed)
+    name = f" — {bars.series[series]}" if len(bars.series) > 1 else ""
+    return f"{bars.labels[index]}{name}: {shown}"
+
+
+def _bar_legend(chart: Chart, bars: _Bars) -> str:
+    if chart.kind == "waterfall":
+        return _legend([("total", _TOTAL), ("increase", _UP), ("decrease", _DOWN)])
+    if len(bars.series) > 1:
+        return _legend([(name, _PALETTE[index % len(_PALETTE)]) for index, name in enumerate(bars.series)])
+    return ""
+
+
+def _column_chart(chart: Chart) -> _Drawing | None:
+    """Draw a bar chart, or a waterfall (a bar chart whose deltas float from the running sum).
+
+    Vertical bars while the category labels fit under them in at most three
+    lines; horizontal bars, labels whole at their left, otherwise.
+    """
+    bars = _bars(chart)
+    if bars is None:
+        return None
+    band = (_WIDTH - _LEFT - _RIGHT) / len(bars.labels)
+    wrapped = [_wrap(label, band - 6) for label in bars.labels]
+    if len(bars.labels) <= _MAX_VERTICAL and max(map(len, wrapped)) <= _MAX_LINES:
+        return _vertical_bars(chart, bars, wrapped, band)
+    return _horizontal_bars(chart, bars)
+
+
+def _vertical_bars(chart: Chart, bars: _Bars, wrapped: list[list[str]], band: float) -> _Drawing:
+    bottom = _HEIGHT - _BOTTOM
+    height = _HEIGHT + _LINE * (max(map(len, wrapped)) - 1)  # room for labels of several lines
+    spans = np.array([[edge for span in row for edge in span] for row in bars.spans], dtype=float)
+    scale, axis = _value_axis(spans.ravel(), chart.unit, chart.marker, bottom, from_zero=True)
     parts = [axis]
-    for index, (label, value, kind, span) in enumerate(zip(labels, values, kinds, spans, strict=True)):
-        colour = _PALETTE[0] if not waterfall else _TOTAL if kind == "total" else _UP if value >= 0 else _DOWN
-        sign = "+" if kind == "delta" and value >= 0 else ""
-        tip = f"{label}: {sign}{format_value(value, chart.unit)}"
-        parts.append(_rect(_LEFT + (index + 0.15) * band, 0.7 * band, span, scale, colour, tip))
-        if waterfall and index + 1 < len(labels):
+    count = len(bars.series)
+    for index, row in enumerate(bars.spans):
+        for series, span in enumerate(row):
+            if not np.isfinite(bars.values[index, series]):
+                continue
+            left = _LEFT + (index + 0.15 + 0.7 * series / count) * band
+            top, low = scale(span[1]), scale(span[0])
+            box = (left, top, 0.7 * band / count, low - top)
+            parts.append(_rect(box, bars.colours[index][series], _bar_tip(chart, bars, index, series)))
+        if chart.kind == "waterfall" and index + 1 < len(bars.spans):
             # A connector at the running sum leads the eye from one bar to where the next starts.
+            value, span = float(bars.values[index, 0]), row[0]
             level = scale(span[1] if value >= 0 else span[0])
             parts.append(
                 _hline("connector", level, *(_LEFT + (index + edge) * band for edge in (0.85, 1.15)))
             )
-    parts += [_hline("zero", scale(0.0)), _category_labels(labels, band, bottom), _marker_line(chart, scale)]
-    return "".join(parts), ""
+    parts.append(_hline("zero", scale(0.0)))
+    parts += [
+        _lines("tick", _LEFT + (index + 0.5) * band, bottom + 16, lines, "middle")
+        for index, lines in enumerate(wrapped)
+    ]
+    parts += [_marker_line(chart, scale), _bar_legend(chart, bars)]
+    parts.append(_axis_titles(across=chart.x_title, down=chart.y_title, plot=(_TOP, bottom), height=height))
+    return _Drawing("".join(parts), height)
+
+
+def _horizontal_bars(chart: Chart, bars: _Bars) -> _Drawing:
+    room = _LABEL_SHARE * _WIDTH
+    wrapped = [_wrap(label, room) for label in bars.labels]
+    label_width = max(_text_width(line) for lines in wrapped for line in lines)
+    left = 12 + label_width + 8
+    count = len(bars.series)
+    rows = [max(_ROW, _LINE * len(lines) + 9, 8 + 12 * count) for lines in wrapped]
+    top = _TOP + (16 if chart.x_title else 0)  # the category title sits above the labels
+    bottom = top + sum(rows)
+    height = bottom + _BOTTOM
+    spans = np.array([[edge for span in row for edge in span] for row in bars.spans], dtype=float)
+    ticks = _value_ticks(spans.ravel(), chart.marker, from_zero=True)
+    scale = _Scale(ticks[0], ticks[-1], left, _WIDTH - _RIGHT - 12)
+    parts = []
+    for tick in ticks:
+        parts.append(_vline("grid", scale(tick), top, bottom))
+        parts.append(_text("tick", scale(tick), bottom + 16, _tick_label(tick, chart.unit)))
+    starts = np.concatenate([[top], top + np.cumsum(rows)])
+    for index, (row, lines) in enumerate(zip(bars.spans, wrapped, strict=True)):
+        thickness = (rows[index] - 8) / count
+        for series, span in enumerate(row):
+            if not np.isfinite(bars.values[index, series]):
+                continue
+            box = (
+                scale(span[0]),
+                starts[index] + 4 + series * thickness,
+                scale(span[1]) - scale(span[0]),
+                thickness,
+            )
+            parts.append(_rect(box, bars.colours[index][series], _bar_tip(chart, bars, index, series)))
+        middle = starts[index] + rows[index] / 2
+        first = middle - _LINE * (len(lines) - 1) / 2 + 4
+        parts.append(_lines("tick", left - 8, first, lines, "end"))
+        if chart.kind == "waterfall" and index + 1 < len(bars.spans):
+            value, span = float(bars.values[index, 0]), row[0]
+            where = scale(span[1] if value >= 0 else span[0])
+            parts.append(_vline("connector", where, starts[index] + rows[index] - 4, starts[index + 1] + 4))
+    parts.append(_vline("zero", scale(0.0), top, bottom))
+    if chart.marker is not None:
+        where = scale(chart.marker)
+        label = chart.marker_label or format_value(chart.marker, chart.unit)
+        parts.append(
+            _vline("marker", where, top, bottom) + _text("marker-label", where, top - 4, label, "end")
+        )
+    parts.append(_bar_legend(chart, bars))
+    if chart.x_title:
+        parts.append(_text("axis-title", 12, top - 6, chart.x_title, "start"))
+    if chart.y_title:
+        parts.append(_text("axis-title", (left + _WIDTH - _RIGHT) / 2, height - 8, chart.y_title))
+    return _Drawing("".join(parts), height)
 
 
 @dataclass(frozen=True)
@@ -257,7 +441,27 @@ def _line_x(column: pd.Series) -> _XAxis:
     return _XAxis(np.arange(len(labels), dtype=float), shown, low, high)
 
 
-def _line_chart(chart: Chart) -> tuple[str, str] | None:
+def _spaced(ticks: Sequence[tuple[float, str]]) -> list[tuple[float, str, str]]:
+    """Return the x tick labels that fit side by side, as (x, label, anchor), keeping the last.
+
+    A label near the right edge ends there rather than spilling out of the picture; one that
+    would touch the label before it is left out (the one before, when it is the last).
+    """
+    kept: list[tuple[float, str, str, float, float]] = []
+    for index, (where, label) in enumerate(ticks):
+        width = _text_width(label)
+        anchor = "end" if where > _WIDTH - _RIGHT - width / 2 else "middle"
+        left = where - width if anchor == "end" else where - width / 2
+        if index + 1 == len(ticks):
+            while kept and left < kept[-1][4] + 6:
+                kept.pop()  # the last tick wins over the ones before it
+        elif kept and left < kept[-1][4] + 6:
+            continue
+        kept.append((where, label, anchor, left, left + width))
+    return [(where, label, anchor) for where, label, anchor, _, _ in kept]
+
+
+def _line_chart(chart: Chart) -> _Drawing | None:
     axis_x = _line_x(chart.data[chart.x])
     order = np.argsort(axis_x.positions, kind="stable")
     series = {name: _numbers(chart.data[name])[order] for name in _series(chart)}
@@ -269,13 +473,12 @@ def _line_chart(chart: Chart) -> tuple[str, str] | None:
     scale_y, axis = _value_axis(np.concatenate(list(series.values())), chart.unit, chart.marker, bottom)
     scale_x = _Scale(axis_x.low, axis_x.high, _LEFT, _WIDTH - _RIGHT)
     parts = [axis]
-    for tick, label in axis_x.ticks:
-        # The last label ends at the plot's right edge rather than spilling out of the picture.
-        anchor = "end" if scale_x(tick) > _WIDTH - _RIGHT - 30 else "middle"
-        parts.append(_text("tick", scale_x(tick), bottom + 18, label, anchor))
-    legend_x = float(_LEFT)
+    for where, label, anchor in _spaced([(scale_x(tick), label) for tick, label in axis_x.ticks]):
+        parts.append(_text("tick", where, bottom + 18, label, anchor))
+    entries = []
     for index, (name, values) in enumerate(series.items()):
         colour = _PALETTE[index % len(_PALETTE)]
+        entries.append((name, colour))
         keep = np.isfinite(positions) & np.isfinite(values)
         points = " ".join(
             f"{scale_x(x):.1f},{scale_y(y):.1f}" for x, y in zip(positions[keep], values[keep], strict=True)
@@ -286,11 +489,11 @@ def _line_chart(chart: Chart) -> tuple[str, str] | None:
             parts.append(
                 f'<circle cx="{points.split(",")[0]}" cy="{points.split(",")[1]}" r="3" fill="{colour}"/>'
             )
-        parts.append(f'<rect x="{legend_x:.1f}" y="8" width="12" height="12" fill="{colour}"/>')
-        parts.append(_text("legend", legend_x + 16, 18, name, "start"))
-        legend_x += 28 + 7 * len(name)
+    if len(entries) > 1:
+        parts.append(_legend(entries))
     parts.append(_marker_line(chart, scale_y))
-    return "".join(parts), ""
+    parts.append(_axis_titles(across=chart.x_title, down=chart.y_title, plot=(_TOP, bottom), height=_HEIGHT))
+    return _Drawing("".join(parts))
 
 
 def _share_at_or_above(values: np.ndarray, marker: float) -> float:
@@ -298,7 +501,7 @@ def _share_at_or_above(values: np.ndarray, marker: float) -> float:
     return float(np.mean(values >= marker))
 
 
-def _histogram_chart(chart: Chart) -> tuple[str, str] | None:
+def _histogram_chart(chart: Chart) -> _Drawing | None:
     values = _numbers(chart.data[chart.x])
     values = values[np.isfinite(values)]
     if not len(values):
@@ -316,15 +519,17 @@ def _histogram_chart(chart: Chart) -> tuple[str, str] | None:
     for count, left, right in zip(counts, edges[:-1], edges[1:], strict=True):
         tip = f"{format_value(left, chart.unit)} – {format_value(right, chart.unit)}: {count:,}"
         width = max(scale_x(right) - scale_x(left) - 1, 0.5)
-        parts.append(_rect(scale_x(left), width, (0.0, float(count)), scale_y, _PALETTE[0], tip))
+        top = scale_y(float(count))
+        parts.append(_rect((scale_x(left), top, width, scale_y(0.0) - top), _PALETTE[0], tip))
     ticks = [tick for tick in _nice_ticks(low, high) if low <= tick <= high]
-    parts += [_text("tick", scale_x(tick), bottom + 18, format_value(tick, chart.unit)) for tick in ticks]
+    parts += [_text("tick", scale_x(tick), bottom + 18, _tick_label(tick, chart.unit)) for tick in ticks]
     parts.append(_hline("zero", scale_y(0.0)))
+    parts.append(_axis_titles(across=chart.x_title, down=chart.y_title, plot=(_TOP, bottom), height=_HEIGHT))
     if chart.marker is None:
-        return "".join(parts), ""
+        return _Drawing("".join(parts))
     where = scale_x(chart.marker)
     label = chart.marker_label or format_value(chart.marker, chart.unit)
-    parts.append(f'<line class="marker" x1="{where:.1f}" x2="{where:.1f}" y1="{_TOP}" y2="{bottom}"/>')
+    parts.append(_vline("marker", where, _TOP, bottom))
     right_half = where > (_LEFT + _WIDTH - _RIGHT) / 2  # the label reads away from the nearer edge
     parts.append(
         _text(
@@ -338,7 +543,7 @@ def _histogram_chart(chart: Chart) -> tuple[str, str] | None:
     share = format_value(_share_at_or_above(values, chart.marker), "percent")
     if chart.marker_label:
         label += f" ({format_value(chart.marker, chart.unit)})"
-    return "".join(parts), f"{share} of {len(values):,} values are at or above {label}."
+    return _Drawing("".join(parts), caption=f"{share} of {len(values):,} values are at or above {label}.")
 
 
 _DRAW = {"bar": _column_chart, "line": _line_chart, "waterfall": _column_chart, "histogram": _histogram_chart}

@@ -1,22 +1,26 @@
-"""What the report and its charts share: the Chart spec, number formatting and HTML escaping.
+"""What the report and its charts share: the Chart and Table specs, cell formatting and HTML escaping.
 
 A private module, so that ``report`` (the page) and ``_charts`` (the SVG
-drawing) can both use these without importing each other.
+drawing) can both use these without importing each other. Numbers are
+formatted by :func:`cpfr.formatting.format_value`, the formatter the
+terminal uses too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from cpfr.exceptions import InputError
+from cpfr.formatting import MISSING, UNITS, format_value
 
 _KINDS = ("bar", "line", "waterfall", "histogram")
-_UNITS = ("number", "yuan", "percent")
+# What a table column may hold besides a number of one of the formatter's units.
+_CELL_KINDS = ("auto", "text", "date", "yes/no")
 
 
 # eq=False: a data frame has no truth value, so field-wise equality and hashing would raise.
@@ -37,10 +41,15 @@ class Chart:
     x : str
         The x column (categories, dates or numbers); a histogram's values.
     y : str or tuple of str
-        The value column(s): one line each on a line chart, the first on a
-        bar or waterfall chart; a histogram ignores it.
+        The value column(s): one line each on a line chart, one bar each per
+        category on a bar chart (grouped, with a legend); a waterfall draws the
+        first; a histogram ignores it. The column names are the legend's labels.
     unit : str
-        ``"number"``, ``"yuan"`` or ``"percent"``, as in :func:`format_value`.
+        A unit of :func:`cpfr.formatting.format_value` (``"yuan"``, ``"units"``, ``"percent"``, ...).
+    x_title, y_title : str
+        The axis titles: what the axis shows and its unit (``"GMV, ¥"``). On a
+        bar chart drawn with horizontal bars (many or long category labels),
+        ``x_title`` names the categories and ``y_title`` the values still.
     marker, marker_label : float or None, str
         A reference line at this value (e.g. the target) and its label.
     note : str
@@ -53,6 +62,8 @@ class Chart:
     x: str
     y: str | tuple[str, ...] = ()
     unit: str = "number"
+    x_title: str = ""
+    y_title: str = ""
     marker: float | None = None
     marker_label: str = ""
     note: str = ""
@@ -60,80 +71,99 @@ class Chart:
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise InputError(f"chart {self.title!r}: kind {self.kind!r} is not one of {', '.join(_KINDS)}")
-        if self.unit not in _UNITS:
-            raise InputError(f"chart {self.title!r}: unit {self.unit!r} is not one of {', '.join(_UNITS)}")
+        if self.unit not in UNITS:
+            raise InputError(f"chart {self.title!r}: unit {self.unit!r} is not one of {', '.join(UNITS)}")
         if self.kind != "histogram" and not _series(self):
             raise InputError(f"chart {self.title!r}: a {self.kind} chart needs a y column")
 
 
-def format_value(value: float, unit: str = "number") -> str:
-    """Format a number for people: compact yuan, percent, or thousands separators.
+@dataclass(frozen=True)
+class Column:
+    """One column of a report table: which data column, its header, and how its cells read.
 
     Parameters
     ----------
-    value : float
-        The number; None, NaN and infinities show as ``"–"``.
+    name : str
+        The data column.
+    header : str
+        The header people read (default: ``name``).
     unit : str
-        ``"yuan"`` (three significant figures: ¥1.23bn, ¥45.6m, ¥12.3k, ¥950), ``"percent"``
-        (of a fraction: 0.123 is 12.3%) or ``"number"`` (thousands separators, at most 2 decimals).
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> format_value(1.234e9, "yuan"), format_value(0.123, "percent"), format_value(1234567)
-    ('¥1.23bn', '12.3%', '1,234,567')
+        ``"auto"`` (by the cell's type), ``"text"``, ``"date"``, ``"yes/no"`` or a unit of
+        :func:`cpfr.formatting.format_value` (``"yuan"``, ``"units"``, ``"percent"``, ...).
+    unit_from : str
+        A data column holding each row's unit, for a column that mixes them (a
+        target in yuan on one row, in units on the next); overrides ``unit``.
     """
-    if unit not in _UNITS:
-        raise InputError(f"unit {unit!r} is not one of {', '.join(_UNITS)}")
-    if value is None or not math.isfinite(value):
-        return "–"
-    if unit == "percent":
-        return f"{100 * value:.1f}%"
-    if unit == "yuan":
-        return _compact_yuan(float(value))
-    return _plain_number(float(value))
+
+    name: str
+    header: str = ""
+    unit: str = "auto"
+    unit_from: str = ""
+
+    def __post_init__(self) -> None:
+        if self.unit not in _CELL_KINDS and self.unit not in UNITS:
+            raise InputError(
+                f"column {self.name!r}: unit {self.unit!r} is not one of {', '.join(_CELL_KINDS + UNITS)}"
+            )
 
 
-def _compact_yuan(value: float) -> str:
-    sign = "-" if value < 0 else ""
-    # Round to three significant figures first, so 999,999 shows as ¥1.00m, not ¥1000k.
-    rounded = float(f"{abs(value):.3g}")
-    for scale, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if rounded >= scale:
-            scaled = rounded / scale
-            digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
-            return f"{sign}¥{scaled:.{digits}f}{suffix}"
-    return f"{sign}¥{rounded:g}"
+@dataclass(frozen=True, eq=False)
+class Table:
+    """A table of a report section: a caption, the rows, and the columns shown.
 
+    Parameters
+    ----------
+    caption : str
+        Shown above the table.
+    data : pandas.DataFrame
+        The rows (a named index is shown as a first column when ``columns`` is empty).
+    columns : tuple of Column
+        The columns shown, in order; empty shows every column, formatted by its type.
+    note : str
+        A line under the table (what a column means, where more rows are).
+    """
 
-def _plain_number(value: float) -> str:
-    if value.is_integer() or abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 1:
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{value:.3g}"
+    caption: str
+    data: pd.DataFrame
+    columns: tuple[Column, ...] = ()
+    note: str = ""
 
 
 def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _cell(value: object) -> tuple[str, str]:
-    """Return a table cell's text and its class: numbers are right-aligned."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return "–", "text"
-    if isinstance(value, bool | np.bool_):
+def _cell(value: object, unit: str = "auto") -> tuple[str, str]:
+    """Return a table cell's text and its class: numbers are right-aligned.
+
+    ``unit`` is a :class:`Column`'s; ``"auto"`` formats by the value's type.
+    """
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return MISSING, "num" if unit in UNITS else "text"
+    if unit == "text":
         return str(value), "text"
+    if unit == "yes/no" or (unit == "auto" and isinstance(value, bool | np.bool_)):
+        return ("yes" if bool(value) else "no"), "text"
+    if unit == "date" or (unit == "auto" and isinstance(value, dt.date | pd.Timestamp)):
+        return _date(value), "text"
+    if unit in UNITS and isinstance(value, int | float | np.integer | np.floating):
+        return format_value(float(value), unit), "num"
     if isinstance(value, int | np.integer):
         return f"{int(value):,}", "num"
     if isinstance(value, float | np.floating):
         return format_value(float(value)), "num"
-    if isinstance(value, pd.Timestamp) and value == value.normalize():
-        return value.date().isoformat(), "text"
     return str(value), "text"
+
+
+def _date(value: object) -> str:
+    """Show a day as 2025-07-07, a time of day as 2025-07-07 13:05."""
+    try:
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]  # a date, a datetime or ISO text
+    except ValueError:
+        return str(value)  # not a date after all: shown as it is rather than failing the report
+    if stamp is pd.NaT:
+        return MISSING
+    return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M")
 
 
 def _series(chart: Chart) -> tuple[str, ...]:

@@ -6,8 +6,9 @@ network: nothing is fetched, there is no script, and every link is an anchor
 inside the page. Every text that comes from data (titles, labels, cells) is
 HTML-escaped, so a product named ``<script>`` shows as text, never runs.
 
-The charts are drawn in :mod:`cpfr.web._charts`; the Chart spec and number
-formatting shared by both live in :mod:`cpfr.web._common`.
+The charts are drawn in :mod:`cpfr.web._charts`; the Chart and Table specs
+shared by both live in :mod:`cpfr.web._common`. Numbers are formatted by
+:func:`cpfr.formatting.format_value`, as in the terminal.
 """
 
 from __future__ import annotations
@@ -20,18 +21,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cpfr.exceptions import InputError
+from cpfr.formatting import UNITS, format_value
 from cpfr.web._charts import _render_chart
-from cpfr.web._common import Chart, _cell, _esc, format_value
+from cpfr.web._common import Chart, Column, Table, _cell, _esc
 
-__all__ = ["Chart", "Section", "format_value", "render_report", "write_report"]
+__all__ = ["Chart", "Column", "Section", "Table", "format_value", "render_report", "write_report"]
 
 
 @dataclass(frozen=True, eq=False)
 class Section:
-    """A titled part of a report: headline figures, text, charts and tables.
+    """A titled part of a report: notes, headline figures, text, charts and tables.
 
     Parameters
     ----------
@@ -39,19 +42,23 @@ class Section:
         The section's heading, also its entry in the table of contents.
     text : str
         Plain text; blank lines separate paragraphs.
-    headline : tuple of (str, str)
-        ``(label, formatted value)`` cards shown at the top of the section.
+    headline : tuple of (str, str) or (str, str, str)
+        ``(label, formatted value)`` cards shown at the top of the section, or
+        ``(label, value, detail)`` with a smaller line under the value.
     charts : tuple of Chart
         The charts, in order.
-    tables : tuple of (str, pandas.DataFrame)
-        ``(caption, table)`` pairs, in order.
+    tables : tuple of Table or (str, pandas.DataFrame)
+        The tables, in order; a ``(caption, frame)`` pair shows every column, formatted by its type.
+    notes : tuple of str
+        Sentences set apart at the top of the section (data that is missing, what was assumed).
     """
 
     title: str
     text: str = ""
-    headline: tuple[tuple[str, str], ...] = ()
+    headline: tuple[tuple[str, str] | tuple[str, str, str], ...] = ()
     charts: tuple[Chart, ...] = ()
-    tables: tuple[tuple[str, pd.DataFrame], ...] = ()
+    tables: tuple[Table | tuple[str, pd.DataFrame], ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def render_report(title: str, sections: Sequence[Section], *, subtitle: str = "", max_rows: int = 50) -> str:
@@ -134,36 +141,86 @@ def _anchor(index: int, title: str) -> str:
 
 def _render_section(section: Section, anchor: str, max_rows: int) -> str:
     parts = [f'<section id="{anchor}">\n<h2>{_esc(section.title)}</h2>\n']
+    parts.extend(f'<p class="notice" role="note">{_esc(note)}</p>\n' for note in section.notes)
     if section.headline:
-        cards = "".join(
-            f'<div class="card"><div class="label">{_esc(label)}</div>'
-            f'<div class="value">{_esc(value)}</div></div>'
-            for label, value in section.headline
-        )
-        parts.append(f'<div class="cards">{cards}</div>\n')
+        parts.append(f'<div class="cards">{"".join(_card(*card) for card in section.headline)}</div>\n')
     paragraphs = [block.strip() for block in re.split(r"\n\s*\n", section.text) if block.strip()]
     parts.extend(f"<p>{_esc(paragraph)}</p>\n" for paragraph in paragraphs)
     parts.extend(_render_chart(chart) for chart in section.charts)
-    parts.extend(_render_table(caption, table, max_rows) for caption, table in section.tables)
+    parts.extend(
+        _render_table(table if isinstance(table, Table) else Table(*table), max_rows)
+        for table in section.tables
+    )
     parts.append("</section>\n")
     return "".join(parts)
 
 
-def _render_table(caption: str, table: pd.DataFrame, max_rows: int) -> str:
-    frame = table if isinstance(table.index, pd.RangeIndex) else table.reset_index(allow_duplicates=True)
-    header = "".join(f'<th scope="col">{_esc(column)}</th>' for column in frame.columns)
+def _card(label: str, value: str, detail: str = "") -> str:
+    more = f'<div class="detail">{_esc(detail)}</div>' if detail else ""
+    return (
+        f'<div class="card"><div class="label">{_esc(label)}</div>'
+        f'<div class="value">{_esc(value)}</div>{more}</div>'
+    )
+
+
+def _columns(table: Table) -> tuple[pd.DataFrame, list[tuple[int, Column]]]:
+    """Return the frame to show and, per shown column, its position in the frame and its spec."""
+    frame = table.data
+    if not table.columns:
+        if not isinstance(frame.index, pd.RangeIndex):
+            frame = frame.reset_index(allow_duplicates=True)
+        return frame, [(index, Column(str(name))) for index, name in enumerate(frame.columns)]
+    wanted = [column.name for column in table.columns] + [c.unit_from for c in table.columns if c.unit_from]
+    missing = [name for name in wanted if name not in frame.columns]
+    if missing:
+        raise InputError(
+            f"table {table.caption!r}: no column {', '.join(map(repr, missing))} "
+            f"(has {', '.join(map(str, frame.columns))})"
+        )
+    return frame, [(_position(frame, column.name), column) for column in table.columns]
+
+
+def _position(frame: pd.DataFrame, name: str) -> int:
+    """Return where the column ``name`` is in ``frame`` (the first, if the name repeats)."""
+    return int(np.flatnonzero(frame.columns == name)[0])
+
+
+def _is_number(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+_NUMERIC_HEADER = ' class="num"'  # a number column's header sits over its right-aligned figures
+
+
+def _render_table(table: Table, max_rows: int) -> str:
+    frame, shown = _columns(table)
+    units = {column.unit_from: _position(frame, column.unit_from) for _, column in shown if column.unit_from}
+    numeric = [
+        column.unit in UNITS
+        or bool(column.unit_from)
+        or (column.unit == "auto" and _is_number(frame.iloc[:, position]))
+        for position, column in shown
+    ]
+    header = "".join(
+        f'<th scope="col"{_NUMERIC_HEADER if number else ""}>{_esc(column.header or column.name)}</th>'
+        for (_, column), number in zip(shown, numeric, strict=True)
+    )
     rows = []
     for row in frame.head(max_rows).itertuples(index=False, name=None):
-        cells = (_cell(value) for value in row)
+        cells = (
+            _cell(row[position], str(row[units[column.unit_from]]) if column.unit_from else column.unit)
+            for position, column in shown
+        )
         rows.append(
             "<tr>" + "".join(f'<td class="{kind}">{_esc(text)}</td>' for text, kind in cells) + "</tr>"
         )
     hidden = len(frame) - min(len(frame), max_rows)
     more = f'<p class="more">… {hidden:,} more rows</p>' if hidden else ""
     empty = '<p class="more">No rows.</p>' if frame.empty else ""
+    note = f'<p class="more">{_esc(table.note)}</p>' if table.note else ""
     return (
-        f'<div class="table-wrap"><table><caption>{_esc(caption)}</caption>'
-        f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{more}{empty}\n"
+        f'<div class="table-wrap"><table><caption>{_esc(table.caption)}</caption>'
+        f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{more}{empty}{note}\n"
     )
 
 
@@ -184,6 +241,8 @@ h2 { font-size: 1.35rem; } h3 { font-size: 1.02rem; margin: 0 0 6px; }
 .card { border: 1px solid #e3e6eb; border-radius: 6px; padding: 10px 14px; background: #fafbfc; }
 .card .label { color: #6b7280; font-size: 0.82rem; }
 .card .value { font-size: 1.35rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+.card .detail { color: #4b5563; font-size: 0.8rem; }
+.notice { border-left: 4px solid #d97706; background: #fffbeb; padding: 8px 12px; margin: 12px 0; }
 figure.chart { margin: 20px 0; } figure.chart svg { width: 100%; height: auto; display: block; }
 figcaption { color: #4b5563; font-size: 0.88rem; margin-top: 4px; }
 .no-data { color: #6b7280; font-style: italic; border: 1px dashed #cdd2d9; border-radius: 6px; padding: 24px;
@@ -191,6 +250,7 @@ figcaption { color: #4b5563; font-size: 0.88rem; margin-top: 4px; }
 svg .grid { stroke: #e6e9ee; } svg .zero { stroke: #6b7280; }
 svg .connector { stroke: #9aa3ae; stroke-dasharray: 3 3; }
 svg .tick, svg .legend { font-size: 11px; fill: #4b5563; }
+svg .axis-title { font-size: 11px; fill: #1d2433; font-weight: 600; }
 svg .series { fill: none; stroke-width: 2; stroke-linejoin: round; }
 svg .marker { stroke: #6a1b9a; stroke-width: 1.5; stroke-dasharray: 6 4; }
 svg .marker-label { font-size: 11px; fill: #6a1b9a; font-weight: 600; }
@@ -198,7 +258,7 @@ svg .marker-label { font-size: 11px; fill: #6a1b9a; font-weight: 600; }
 table { border-collapse: collapse; font-size: 0.88rem; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding-bottom: 6px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e3e6eb; } th { text-align: left; background: #f3f4f6; }
-td.num { text-align: right; white-space: nowrap; }
+th.num, td.num { text-align: right; white-space: nowrap; }
 .more { color: #6b7280; font-size: 0.85rem; margin: 4px 0 0; }
 @media (max-width: 640px) { section { padding: 4px 12px 12px; } h1 { font-size: 1.4rem; } }
 @media print { body { background: #fff; } nav.toc { display: none; } section { border: none; padding: 0; }
