@@ -1,6 +1,7 @@
 """Is the attainment probability calibrated? Predicted P(reach target) against what happened.
 
-Run with ``python benchmarks/attainment_calibration.py [--alliances 100] [--jobs 2]``. Each
+Run with ``python benchmarks/attainment_calibration.py [--alliances 100] [--jobs 2]``
+(``--first-seed 101`` draws another set of alliances than the usual seeds 1-100). Each
 simulated alliance is a demo scenario with its own seed (60 SKUs, 40 stores, sales from
 2023-11-01 to 2025-12-31). Its 2025 targets (every partner's GMV, Midea's online GMV) are the
 true model's expected GMV times an ambition factor drawn in 0.9-1.15, so some are reached and
@@ -67,10 +68,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alliances", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2, help="processes (alliances are simulated in parallel)")
+    parser.add_argument(
+        "--first-seed", type=int, default=1, help="seed of the first alliance (1: the usual set)"
+    )
     args = parser.parse_args()
     console = Console(width=max(Console().width, 110))
     started = time.perf_counter()
-    seeds = range(1, args.alliances + 1)
+    seeds = range(args.first_seed, args.first_seed + args.alliances)
     rows: list[Row] = []
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
         for found in track(
@@ -81,6 +85,8 @@ def main() -> None:
         ):
             rows.extend(found)
     report(console, rows, args.alliances, time.perf_counter() - started)
+    if args.first_seed != 1:
+        console.print(f"alliances of seeds {seeds.start}-{seeds.stop - 1}", highlight=False)
 
 
 def alliance(seed: int) -> list[Row]:

@@ -33,9 +33,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -45,7 +44,7 @@ from cpfr.targets.conformal import error_model, origin_errors
 from cpfr.targets.growth import HISTORY_DAYS, daily_forecast
 from cpfr.targets.panel import SalesBook, SalesPanel
 from cpfr.targets.record import TargetRecord, target_record
-from cpfr.targets.scope import TargetScope, scope_from_row
+from cpfr.targets.scope import TargetScope, read_scope
 from cpfr.targets.uplift import PRIOR_LOG_UPLIFT, PRIOR_SD, SubsidyUplift, subsidy_uplift
 
 QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -141,7 +140,7 @@ def target_attainment(
         The target is unknown, the store holds no sales, or the scope's history is too short.
     """
     book = book or SalesBook(store)
-    scope = scope_from_row(_target_row(store, target_id), book.categories)
+    scope = read_scope(store, target_id)
     if book.last_day is None:
         raise InputError(f"target {target_id!r}: the store holds no sales")
     as_of = as_of or book.last_day
@@ -170,15 +169,6 @@ def target_attainment(
         if not np.isfinite(weights.sum()) or weights.sum() <= 0:
             weights, record = np.ones(len(totals)), None
     return _result(scope, as_of, through, actual, totals, weights, point, record, from_sales)
-
-
-def _target_row(store: Store, target_id: str) -> dict[Hashable, Any]:
-    targets = store.read_table("targets")
-    row = targets[targets["target_id"] == target_id]
-    if row.empty:
-        known = ", ".join(sorted(targets["target_id"])[:8])
-        raise InputError(f"target {target_id!r}: not in the store's targets (known: {known or 'none'})")
-    return dict(row.iloc[0].to_dict())
 
 
 def _rest_sample(

@@ -74,6 +74,8 @@ def daily_forecast(panel: SalesPanel, origin: int, days: int, *, uplift: float =
     """
     if origin + 1 < HISTORY_DAYS:
         raise InputError(f"{origin + 1} days of sales; seasonal growth needs at least {HISTORY_DAYS}")
+    if days <= 0:
+        return np.zeros(0)
     values = panel.values
     first = np.where(panel.first_sale <= origin, panel.first_sale, np.iinfo(np.int64).max)
     mature = first <= origin - HISTORY_DAYS

@@ -12,8 +12,11 @@ the facts a planner knows ahead of time and the sales history cannot show:
   horizon, so that a forecast can *lap* a subsidy that began during the
   year it is compared with.
 
-Days are indexed from ``start`` (index 0); the origin is the last row of
-``values``.
+Days are indexed from ``start`` (index 0, the store's first day of sales, so
+that every panel of a store lines up); the origin is the last row of
+``values``. A :class:`SalesBook` reads the store's sales once and cuts every
+panel from them, so that a batch of targets and as-of days (a plan, the
+calibration benchmark) costs about one read.
 """
 
 from __future__ import annotations
@@ -89,10 +92,11 @@ class SalesPanel:
 
 
 class SalesBook:
-    """The store's sales by day, SKU, category and channel kind, read once per partner and then sliced.
+    """The store's sales by day and SKU, read once and then cut into panels and totals.
 
-    Every panel of every target and origin comes from the same few reads (one per partner),
-    so a batch of targets and as-of dates costs little more than one.
+    Every panel of every target and origin comes from the same read (plus one by channel kind
+    for a partner with a channel target), so a batch of targets and as-of dates costs little
+    more than one. Results derived from the sales can be kept with :meth:`memo`.
 
     Parameters
     ----------
