@@ -133,3 +133,65 @@ def test_simulate_refuses_bad_flags_and_policies(files: tuple[Path, Path], cli: 
     _refused(cli(*base, "--policy", policy, "--state", empty), 1, "empty_state.csv:2:: missing")
     ok = cli(*base, "--policy", policy, "--state", state)
     assert ok.exit_code == 0, ok.output
+
+
+def test_stock_out_periods_are_left_out_of_the_demand_and_progress_is_logged(
+    tmp_path: Path, cli: Cli
+) -> None:
+    rng = np.random.default_rng(5)
+    weeks = pd.date_range("2023-01-02", periods=70, freq="W-MON")
+    demand = rng.poisson(6.0, size=(2, len(weeks)))
+    in_stock = (rng.random(demand.shape) > 0.4).astype(int)
+    sold = np.where(in_stock == 1, demand, np.minimum(demand, 1))
+    sales = pd.concat(
+        [
+            pd.DataFrame({"unique_id": f"sku{i}", "ds": weeks, "y": sold[i], "in_stock": in_stock[i]})
+            for i in range(2)
+        ]
+    )
+    sales.to_csv(tmp_path / "sales.csv", index=False)
+    (tmp_path / "state.csv").write_text(
+        "unique_id,on_hand,in_transit_1,in_transit_2\nsku0,0,0,0\nsku1,0,0,0\n"
+    )
+    orders: dict[str, pd.DataFrame] = {}
+    for name, extra in (("left out", ["--in-stock", "in_stock"]), ("as sold", [])):
+        result = cli(
+            "replenish",
+            tmp_path / "sales.csv",
+            "--state",
+            tmp_path / "state.csv",
+            "--output",
+            tmp_path / f"{name}.csv",
+            "--lead-time",
+            "2",
+            "--review-period",
+            "1",
+            "--holding-cost",
+            "0.2",
+            "--shortage-cost",
+            "1",
+            "--lost-sales",
+            *extra,
+        )
+        if not extra:
+            # The in_stock column is then an unknown covariate of SALES: it must be named to be used.
+            sales.drop(columns="in_stock").to_csv(tmp_path / "sales.csv", index=False)
+            result = cli(
+                "replenish",
+                tmp_path / "sales.csv",
+                *("--state", tmp_path / "state.csv", "--output", tmp_path / f"{name}.csv"),
+                *("--lead-time", "2", "--review-period", "1", "--holding-cost", "0.2"),
+                *("--shortage-cost", "1", "--lost-sales"),
+            )
+        assert result.exit_code == 0, result.output
+        orders[name] = pd.read_csv(tmp_path / f"{name}.csv")
+    assert re.search(
+        r"\[replenish +[\d.]+ s\] read 2 series x 70 periods \(\d+ out of stock, left out\)", result.stderr
+    )
+    assert "chose the orders" in result.stderr
+    left_out, as_sold = orders["left out"], orders["as sold"]
+    assert left_out["model"].str.contains("NB alpha").all()
+    # Nothing on hand or on the way: the order serves week 3 alone (lost sales), demand 6 a week, ordered up to
+    # its 0.83 quantile (8-10); learned from sales as sold the mean falls to about 4 and so does the order.
+    assert (left_out["order_qty"] >= 8).all(), left_out
+    assert (left_out["order_qty"] > as_sold["order_qty"]).all()

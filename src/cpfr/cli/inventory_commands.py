@@ -107,6 +107,13 @@ def replenish(
     moq: Annotated[int, typer.Option("--moq", help="Minimum order quantity (0: none).")] = 0,
     pack_size: Annotated[int, typer.Option("--pack-size", help="Orders are multiples of this.")] = 1,
     freq: Annotated[str | None, typer.Option("--freq", help="Pandas frequency (default: inferred).")] = None,
+    in_stock: Annotated[
+        str | None,
+        typer.Option("--in-stock", help="Column of SALES, 0 where stock ran out (demand unseen; left out)."),
+    ] = None,
+    stockout: Annotated[
+        str | None, typer.Option("--stockout", help="Column of SALES, 1 where stock ran out (left out).")
+    ] = None,
     paths: Annotated[
         int | None, typer.Option("--paths", help="Demand sample paths per item (default 1000; --db: 300).")
     ] = None,
@@ -200,6 +207,8 @@ def replenish(
             freq=freq,
             paths=1000 if paths is None else paths,
             seed=seed,
+            stockout=stockout,
+            in_stock=in_stock,
         )
 
 
@@ -224,10 +233,14 @@ def _replenish_file(
     freq: str | None,
     paths: int,
     seed: int,
+    stockout: str | None = None,
+    in_stock: str | None = None,
 ) -> None:
-    from cpfr.forecast.auto import AutoForecaster
+    from cpfr.cli.progress import ProgressLog
+    from cpfr.forecast.base import season_length
+    from cpfr.forecast.direct import panel_from_long
     from cpfr.forecast.inputs import load_forecast_input
-    from cpfr.inventory.replenish import check_policy, paths_bound, plan_orders, read_state
+    from cpfr.inventory.replenish import check_policy, paths_bound, read_state, replenish_panel
 
     lead_time, review_period, holding_cost, shortage_cost, moq, pack_size = policy
     started = perf_counter()
@@ -237,7 +250,14 @@ def _replenish_file(
     positions = read_state(str(state), lead_time)
     paths_bound(len(positions), horizon).check("--paths", paths)
     with flag_names(horizon="--lead-time + --review-period"):
-        data = load_forecast_input(sales, horizon=horizon, freq=freq)
+        data = load_forecast_input(
+            sales,
+            horizon=horizon,
+            freq=freq,
+            stockout_column=stockout,
+            in_stock_column=in_stock,
+            unconstrain=False,
+        )
     known = set(data.history["unique_id"].astype(str))
     unknown = [uid for uid in positions["unique_id"] if uid not in known]
     if unknown:
@@ -245,28 +265,34 @@ def _replenish_file(
             2 if state.suffix.lower() == ".csv" else 1
         )
         raise InputError(f"{state}:{row}:unique_id: {unknown[0]!r} has no sales history in {sales}")
-    history = data.history[data.history["unique_id"].isin(set(positions["unique_id"]))][
-        ["unique_id", "ds", "y"]
-    ]
-    with console.status("forecasting and sampling demand paths…"):
-        model = AutoForecaster(horizon=horizon).fit(history, freq=data.freq)
-        ids, sampled = model.sample_paths(model.predict(), n_paths=paths, seed=seed)
-    aligned = positions.set_index("unique_id").loc[ids]
+    history = data.history[data.history["unique_id"].isin(set(positions["unique_id"]))]
+    censored = history["censored"].to_numpy(dtype=bool) if "censored" in history else None
+    history = history[["unique_id", "ds", "y"]].assign(y=history["y"].clip(lower=0.0))
+    log = ProgressLog("replenish")
+    panel = panel_from_long(history, censored)
+    log(
+        f"read {len(panel.ids):,} series x {panel.values.shape[1]:,} periods "
+        f"({data.censored:,} out of stock, left out)"
+    )
+    aligned = positions.set_index("unique_id").loc[panel.ids]
     transit = aligned[[f"in_transit_{k}" for k in range(1, lead_time + 1)]].to_numpy(dtype=float)
-    plan = plan_orders(
-        ids,
-        sampled,
+    plan, demand = replenish_panel(
+        panel,
         aligned["on_hand"].to_numpy(dtype=float),
-        transit.reshape(len(ids), lead_time),
+        transit.reshape(len(panel.ids), lead_time),
         lead_time=lead_time,
         review_period=review_period,
         holding_cost=holding_cost,
         shortage_cost=shortage_cost,
+        season=season_length(data.freq),
         lost_sales=lost_sales,
         moq=moq,
         pack_size=pack_size,
+        n_paths=paths,
+        seed=seed,
     )
-    orders = plan.orders.assign(model=model.chosen_.name)
+    log(f"forecast demand over {horizon} periods ({demand.model}) and chose the orders")
+    orders = plan.orders.assign(model=demand.model)
     write_table(orders, output)
     err_console.print(
         f"ordered {int(orders['order_qty'].sum()):,} units for {int((orders['order_qty'] > 0).sum()):,} of "

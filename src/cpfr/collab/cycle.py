@@ -179,7 +179,9 @@ def run_cycle(
     network_orders = None
     if network:
         say("network orders: forecasting every SKU x location and planning tomorrow's orders")
-        planned_network = plan_network(store, NetworkCosts(), models=network_models, n_paths=200)
+        planned_network = plan_network(
+            store, NetworkCosts(), models=network_models, n_paths=200, history=daily
+        )
         network_orders = planned_network.orders
         if not planned_network.warehouse_stock_known:
             notes.append(

@@ -74,6 +74,7 @@ def load_forecast_input(
     stockout_column: str | None = None,
     in_stock_column: str | None = None,
     attribute_columns: Sequence[str] = (),
+    unconstrain: bool = True,
 ) -> ForecastInput:
     """Read INPUT (and FUTURE), check them, fill gaps; raise errors naming file, row and column.
 
@@ -83,7 +84,8 @@ def load_forecast_input(
     ``stockout_column`` (true/1 where stock ran out) or ``in_stock_column``
     (0 where it ran out) marks censored sales: they are raised to estimated
     demand (:func:`cpfr.forecast.censoring.uncensor`) and the flag is not
-    used as a covariate.
+    used as a covariate. With ``unconstrain=False`` the sales stay as recorded and a
+    boolean ``censored`` column marks them instead (for models that leave them out).
 
     Raises
     ------
@@ -130,7 +132,13 @@ def load_forecast_input(
             raise SchemaError(f"{label}:1:{flag}: missing — expected the stock flag column {flag!r}")
         # A gap filled as zero sales has no flag: it was not a stockout.
         flags = history[flag].eq(stocked_out_when).to_numpy()
-        history = uncensor(history, flags, season=season_length(filled.freq)).drop(columns=[flag, "censored"])
+        if unconstrain:
+            history = uncensor(history, flags, season=season_length(filled.freq)).drop(
+                columns=[flag, "censored"]
+            )
+        else:
+            marked = history["censored"].to_numpy(dtype=bool) if "censored" in history else False
+            history = history.drop(columns=[flag]).assign(censored=flags | marked)
         exogenous.remove(flag)
         censored += int(flags.sum())
     future = None

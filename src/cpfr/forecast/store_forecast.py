@@ -14,6 +14,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from cpfr.data.datasets import LongDataset, fill_gaps
@@ -85,19 +86,20 @@ def store_history(store: Store, level: str, *, partner_id: str | None = None) ->
     filled = fill_gaps(LongDataset(frame.sort_values(["unique_id", "ds"]), freq="D", name="sales")).df
     stockouts = store.read_table("inventory", partner_id=partner_id)
     stockouts = stockouts[stockouts["stockout"].astype(bool)]
-    marks = pd.DataFrame(
-        {
-            "unique_id": stockouts["sku_id"].astype(str) + "@" + stockouts["site_id"].astype(str),
-            "ds": pd.to_datetime(stockouts["date"]),
-            "stockout": True,
-        }
-    ).drop_duplicates(["unique_id", "ds"])
-    flags = (
-        filled[["unique_id", "ds"]]
-        .merge(marks, how="left", on=["unique_id", "ds"])["stockout"]
-        .eq(True)
-        .to_numpy()
+    # The row of each stockout in the filled history (sorted by series, then day), by position.
+    ids = filled["unique_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    series = pd.Index(ids[starts])
+    first_day = filled["ds"].to_numpy()[starts]
+    lengths = np.diff(np.r_[starts, len(ids)])
+    code = series.get_indexer(stockouts["sku_id"].astype(str) + "@" + stockouts["site_id"].astype(str))
+    known = code >= 0
+    offset = (pd.to_datetime(stockouts["date"]).to_numpy()[known] - first_day[code[known]]) // np.timedelta64(
+        1, "D"
     )
+    inside = (offset >= 0) & (offset < lengths[code[known]])
+    flags = np.zeros(len(filled), dtype=bool)
+    flags[starts[code[known][inside]] + offset[inside]] = True
     history = uncensor(filled[["unique_id", "ds", "y"]], flags, season=7).drop(columns="censored")
     keys = cube.drop_duplicates("unique_id").set_index("unique_id")[["sku_id", "location_id", "channel_id"]]
     history = history.join(keys, on="unique_id")

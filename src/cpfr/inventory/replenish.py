@@ -27,6 +27,7 @@ import pandas as pd
 
 from cpfr.bounds import Bound, number_text
 from cpfr.exceptions import InputError, LimitError
+from cpfr.forecast.direct import DemandForecast, Panel, forecast_demand
 from cpfr.inventory.limits import MAX_QUANTITY, POSITIVE_COST, WHOLE_PERIODS
 
 MAX_PATHS = 100_000
@@ -73,6 +74,54 @@ class OrderPlan:
     """Orders and what they were computed from, one row per item (see :func:`plan_orders`)."""
 
     orders: pd.DataFrame
+
+
+def replenish_panel(
+    panel: Panel,
+    on_hand: np.ndarray,
+    in_transit: np.ndarray,
+    *,
+    lead_time: int,
+    review_period: int,
+    holding_cost: float,
+    shortage_cost: float,
+    season: int,
+    lost_sales: bool = False,
+    moq: int = 0,
+    pack_size: int = 1,
+    n_paths: int = 1000,
+    seed: int = 0,
+    n_jobs: int = 2,
+) -> tuple[OrderPlan, DemandForecast]:
+    """Order for every series of ``panel`` today: its demand distribution, then the cost-optimal order.
+
+    The demand of periods 1 .. L+R comes from :func:`cpfr.forecast.direct.forecast_demand`
+    (censored periods left out, candidates chosen by the newsvendor cost of the critical
+    fractile ``shortage / (shortage + holding)`` over past origins); ``on_hand`` and
+    ``in_transit`` (items x L) are aligned with ``panel.ids``. One engine for ``cpfr replenish``
+    and the benchmarks.
+    """
+    demand = forecast_demand(
+        panel,
+        horizon=lead_time + review_period,
+        season=season,
+        critical_ratio=shortage_cost / (shortage_cost + holding_cost),
+        n_jobs=n_jobs,
+    )
+    plan = plan_orders(
+        demand.ids,
+        demand.sample(n_paths, seed=seed),
+        on_hand,
+        in_transit,
+        lead_time=lead_time,
+        review_period=review_period,
+        holding_cost=holding_cost,
+        shortage_cost=shortage_cost,
+        lost_sales=lost_sales,
+        moq=moq,
+        pack_size=pack_size,
+    )
+    return plan, demand
 
 
 def plan_orders(

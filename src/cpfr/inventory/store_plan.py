@@ -98,13 +98,17 @@ def plan_network(
     models: str | list[str] = "auto",
     partner_id: str | None = None,
     seed: int = 0,
+    history: pd.DataFrame | None = None,
 ) -> NetworkPlan:
     """Forecast every SKU x location of the store and plan today's orders for the network.
 
     "Today" is the day after the last sales day; stock is read from the ``inventory`` rows
     of the last sales day (warehouses without rows start empty, and nothing is rationed).
+    ``history`` is the store's daily SKU x location demand
+    (:func:`cpfr.forecast.store_forecast.store_history` at ``sku/store``) when the caller has it.
     """
     from cpfr.forecast.auto import AutoForecaster
+    from cpfr.forecast.direct import forecast_demand, panel_from_long
     from cpfr.forecast.store_forecast import store_history
 
     costs = costs or NetworkCosts()
@@ -116,7 +120,11 @@ def plan_network(
     products = store.read_table("products").set_index("sku_id")
     if warehouses.empty or locations["warehouse_id"].isna().all():
         raise InputError(f"{store.location}: no network (warehouses, locations.warehouse_id) to plan")
-    history, _ = store_history(store, "sku/store", partner_id=partner_id)
+    if history is None:
+        history, _ = store_history(store, "sku/store", partner_id=partner_id)
+    elif partner_id is not None:
+        owned = store.read_table("products", partner_id=partner_id)["sku_id"]
+        history = history[history["sku_id"].isin(owned)]
     last = history["ds"].max()
     history = history[history["ds"] > last - pd.Timedelta(days=history_days)]
     history = history[history["location_id"].map(locations["warehouse_id"]).notna()]
@@ -124,10 +132,22 @@ def plan_network(
     items["warehouse_id"] = items["location_id"].map(locations["warehouse_id"])
     horizon = max(_chain_lead(warehouses, w) for w in items["warehouse_id"].unique())
     horizon += costs.location_lead_time + costs.review_period
-    model = AutoForecaster(horizon=horizon, models=models, n_windows=2).fit(
-        history[["unique_id", "ds", "y"]], freq="D"
-    )
-    ids, paths = model.sample_paths(model.predict(), n_paths=n_paths, seed=seed)
+    if models == "auto":
+        # The engine of `cpfr replenish`: global boosted demand model, negative-binomial spread.
+        daily_holding = costs.location_holding_rate / 365
+        demand = forecast_demand(
+            panel_from_long(history[["unique_id", "ds", "y"]]),
+            horizon=horizon,
+            season=7,
+            critical_ratio=costs.shortage_rate / (costs.shortage_rate + daily_holding),
+        )
+        ids, paths, chosen = demand.ids, demand.sample(n_paths, seed=seed), demand.model
+    else:
+        model = AutoForecaster(horizon=horizon, models=models, n_windows=2).fit(
+            history[["unique_id", "ds", "y"]], freq="D"
+        )
+        ids, paths = model.sample_paths(model.predict(), n_paths=n_paths, seed=seed)
+        chosen = model.chosen_.name
     items = items.loc[ids].reset_index(drop=True)
     items["price"] = items["sku_id"].map(products["list_price"]).astype(float).fillna(0.0)
     stock = latest_stock(store, last, partner_id=partner_id)
@@ -149,7 +169,7 @@ def plan_network(
         skus=int(items["sku_id"].nunique()),
         warehouse_stock_known=known,
         units_cut=int(orders.attrs.get("units_cut", 0)),
-        model=model.chosen_.name,
+        model=chosen,
     )
 
 
