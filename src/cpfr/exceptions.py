@@ -37,6 +37,18 @@ class InputError(CpfrError):
     """Bad input from a user: a file, a command-line flag or a value."""
 
 
+class ParameterError(InputError):
+    """A parameter's value is refused: ``parameter`` is its domain name, ``detail`` what is wrong.
+
+    The CLI says it again under the flag that gave the value (:func:`cpfr.cli.flags.flag_names`).
+    """
+
+    def __init__(self, parameter: str, detail: str) -> None:
+        super().__init__(f"{parameter} {detail}")
+        self.parameter = parameter
+        self.detail = detail
+
+
 class SchemaError(InputError):
     """A file does not fit the table it is loaded into."""
 

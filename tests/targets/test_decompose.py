@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cpfr.apportion import apportion
+from cpfr.cli.flags import flag_names
 from cpfr.data.store import Store
-from cpfr.exceptions import InputError
-from cpfr.targets.decompose import DIMENSIONS, Override, apportion, decompose_target
+from cpfr.exceptions import InputError, ParameterError
+from cpfr.targets.decompose import DIMENSIONS, Override, decompose_target
 
 TARGET = "T-XIAOMI-GMV-2025"
 
@@ -100,8 +102,11 @@ def test_bad_overrides_are_refused(small_demo_store: Store, overrides: list[Over
 
 @pytest.mark.parametrize("text", ["month=2025-06", "2025-06:5", "month=2025-06:lots", "=x:1"])
 def test_override_text_must_name_a_slice_and_an_amount(text: str) -> None:
-    with pytest.raises(InputError, match="--override"):
+    with pytest.raises(ParameterError, match=r"^override ") as raised:  # the domain names no flag
         Override.parse(text)
+    assert raised.value.parameter == "override"
+    with pytest.raises(InputError, match=r"^--override "), flag_names(override="--override"):
+        Override.parse(text)  # the CLI says it again under its flag
 
 
 def test_a_category_target_counts_the_categories_below_it(small_demo_store: Store) -> None:

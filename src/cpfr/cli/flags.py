@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Iterator
 
 from cpfr.bounds import Bound, rejection
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, ParameterError
 
 
 @contextlib.contextmanager
@@ -29,6 +29,10 @@ def flag_names(**names: str) -> Iterator[None]:
     """
     try:
         yield
+    except ParameterError as error:
+        if error.parameter not in names:
+            raise
+        raise InputError(f"{names[error.parameter]} {error.detail}") from None
     except InputError as error:
         found = rejection(error)
         if found is None or found.name not in names:

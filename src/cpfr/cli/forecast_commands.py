@@ -149,18 +149,23 @@ def _forecast_store(
     method: str | None,
     wait: float,
 ) -> None:
+    from cpfr.cli.progress import ProgressLog
     from cpfr.data.store import open_store
     from cpfr.forecast.store_forecast import forecast_store
 
     check_output(output)
     models: str | list[str] = model_names(model)
     started = perf_counter()
-    with (
-        open_store(db, mode="write", wait_seconds=wait) as store,
-        console.status(f"forecasting the store's sales at {level} level…"),
-    ):
+    log = ProgressLog("forecast")
+    with open_store(db, mode="write", wait_seconds=wait) as store, flag_names(level="--level"):
         result = forecast_store(
-            store, level=level, horizon=horizon, models=models, n_windows=windows, reconcile_method=method
+            store,
+            level=level,
+            horizon=horizon,
+            models=models,
+            n_windows=windows,
+            reconcile_method=method,
+            progress=log,
         )
         location = store.location
     if output is not None:

@@ -12,7 +12,6 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from cpfr.bounds import Bound
 from cpfr.cli.common import (
     DEFAULT_WAIT_SECONDS,
     WaitOption,
@@ -144,7 +143,7 @@ def replenish(
     FDCs, stores and online zones of the store's network (echelon base-stock levels per SKU).
     """
     from cpfr.forecast.limits import SEED, check_freq
-    from cpfr.inventory.replenish import PATHS, POLICY_BOUNDS
+    from cpfr.inventory.replenish import PATHS
 
     with reported_errors():
         if output is None:
@@ -155,15 +154,13 @@ def replenish(
         if db is not None or sales is None:
             if sales is not None or db is None:
                 raise InputError("give either SALES with --state (one level) or --db (the store's network)")
-            from cpfr.inventory.limits import WHOLE_PERIODS
-            from cpfr.inventory.store_plan import NetworkCosts
+            from cpfr.inventory.store_plan import COST_BOUNDS, NetworkCosts
 
-            rate = Bound(1e-6, 100.0, reason="a rate per yuan of list price")
             check_flags(
-                ("--review-period", POLICY_BOUNDS["review_period"], review_period),
-                ("--location-lead-time", WHOLE_PERIODS, location_lead_time),
-                ("--location-holding-rate", rate, location_holding_rate),
-                ("--shortage-rate", rate, shortage_rate),
+                ("--review-period", COST_BOUNDS["review_period"], review_period),
+                ("--location-lead-time", COST_BOUNDS["location_lead_time"], location_lead_time),
+                ("--location-holding-rate", COST_BOUNDS["location_holding_rate"], location_holding_rate),
+                ("--shortage-rate", COST_BOUNDS["shortage_rate"], shortage_rate),
             )
             _replenish_network(
                 db,

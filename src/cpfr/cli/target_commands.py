@@ -22,6 +22,7 @@ from cpfr.cli.common import (
     reported_errors,
     write_table,
 )
+from cpfr.cli.flags import flag_names
 from cpfr.cli.render import format_amount
 from cpfr.exceptions import InputError
 
@@ -61,7 +62,8 @@ def decompose(
 
     with reported_errors():
         check_output(output)
-        overrides = [Override.parse(text) for text in override or []]
+        with flag_names(override="--override"):
+            overrides = [Override.parse(text) for text in override or []]
         with open_store(db, mode="read", wait_seconds=wait) as store:
             plan = decompose_target(store, target_id, overrides=overrides)
         table = plan.by(*_dimensions(by))
@@ -246,15 +248,16 @@ def rankings(
                 first, last = parse_date(start, "--start"), parse_date(end, "--end")
             else:
                 raise InputError("give --event, or --start and --end")
-            result = price_band_rankings(
-                store,
-                start=first,
-                end=last,
-                bands=edges,
-                by_channel=not all_channels,
-                price=price,
-                label=event or "",
-            )
+            with flag_names(bands="--bands", price="--price"):
+                result = price_band_rankings(
+                    store,
+                    start=first,
+                    end=last,
+                    bands=edges,
+                    by_channel=not all_channels,
+                    price=price,
+                    label=event or "",
+                )
         if output is not None:
             write_table(result.skus, output)
     within = ["band"] if all_channels else ["band", "channel_id"]

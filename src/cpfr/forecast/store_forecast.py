@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 from cpfr.data.datasets import LongDataset, fill_gaps
 from cpfr.data.schema import FORECAST_QUANTILES
 from cpfr.data.store import Store
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, ParameterError
 from cpfr.forecast.auto import AutoForecaster
 from cpfr.forecast.censoring import uncensor
 from cpfr.forecast.hierarchy import Hierarchy
@@ -71,7 +72,7 @@ class StoreForecast:
 def store_history(store: Store, level: str, *, partner_id: str | None = None) -> tuple[pd.DataFrame, int]:
     """Return daily ``unique_id, ds, y`` + the level's key columns, stockouts unconstrained, and the count."""
     if level not in LEVELS:
-        raise InputError(f"--level {level!r}: expected one of {', '.join(LEVELS)}")
+        raise ParameterError("level", f"{level!r}: expected one of {', '.join(LEVELS)}")
     cube = store.sales_cube(["sku_id", "location_id", "channel_id", "date"], partner_id=partner_id)
     if cube.empty:
         raise InputError(f"{store.location}: no sales to forecast")
@@ -121,15 +122,25 @@ def forecast_store(
     n_windows: int = 3,
     partner_id: str | None = None,
     reconcile_method: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> StoreForecast:
     """Forecast every series of the store at ``level`` and write the run into ``forecasts``.
+
+    ``progress`` receives one line per stage (history read, models fitted, run written).
 
     With ``reconcile_method`` ('bottom_up', 'ols', 'wls_struct', 'wls_var', 'mint_shrink'), the
     aggregates of :data:`HIERARCHIES` are forecast too and every level is made coherent
     (:func:`cpfr.forecast.reconcile.reconcile`); the bottom series are written.
     """
+    say = progress or (lambda message: None)
+    say(f"history: daily sales at {level} level, stockout days unconstrained")
     history, censored = store_history(store, level, partner_id=partner_id)
     keys = history.drop_duplicates("unique_id").set_index("unique_id")[list(LEVELS[level])]
+    say(f"history: {len(keys):,} series, {len(history):,} days ({censored:,} stockout days)")
+    say(
+        f"models: backtest over {n_windows} windows, then {horizon} days ahead"
+        + (f", reconciled by {reconcile_method}" if reconcile_method else "")
+    )
     forecaster = AutoForecaster(
         horizon=horizon, models=models, quantiles=FORECAST_QUANTILES, n_windows=n_windows
     )
@@ -156,8 +167,10 @@ def forecast_store(
             }
         ]
     )
+    say(f"models: {forecaster.chosen_.name} chosen; writing {len(rows):,} forecast rows")
     for table, frame in (("forecasts", rows), ("forecast_runs", run)):
         store.write_rows(frame, table)
+    say(f"saved forecast run {run_id}")
     return StoreForecast(run_id, rows, forecaster, censored, method, aggregates)
 
 

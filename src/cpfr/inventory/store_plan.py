@@ -32,8 +32,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cpfr.apportion import apportion
+from cpfr.bounds import Bound
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
+from cpfr.inventory.limits import WHOLE_PERIODS
 from cpfr.inventory.replenish import plan_orders
 
 ORDER_COLUMNS = [
@@ -78,15 +81,21 @@ class NetworkCosts:
     shortage_rate: float = 0.30
 
     def check(self) -> None:
-        """Reject parameters out of range, naming the CLI flag."""
-        if self.review_period < 1:
-            raise InputError(f"--review-period {self.review_period}: expected a whole number of days >= 1")
-        if self.location_lead_time < 0:
-            raise InputError(f"--location-lead-time {self.location_lead_time}: expected days >= 0")
-        if not self.location_holding_rate > 0:
-            raise InputError(f"--location-holding-rate {self.location_holding_rate}: expected a rate > 0")
-        if not self.shortage_rate > 0:
-            raise InputError(f"--shortage-rate {self.shortage_rate}: expected a rate > 0")
+        """Reject parameters out of range, naming the parameter (the CLI says it again as its flag)."""
+        for name, bound in COST_BOUNDS.items():
+            bound.check(name, getattr(self, name))
+
+
+COST_BOUNDS: dict[str, Bound] = {
+    "review_period": Bound(1, WHOLE_PERIODS.maximum, whole=True, reason="days"),
+    "location_lead_time": Bound(0, WHOLE_PERIODS.maximum, whole=True, reason="days"),
+    "location_holding_rate": Bound(1e-6, 100.0, reason="a rate per yuan of list price"),
+    "shortage_rate": Bound(1e-6, 100.0, reason="a rate per yuan of list price"),
+}
+"""The range of each :class:`NetworkCosts` parameter."""
+
+HISTORY_DAYS = Bound(28, 3660, whole=True, reason="days of history: four weeks at least")
+"""The range of :func:`plan_network`'s ``history_days``."""
 
 
 def plan_network(
@@ -113,8 +122,7 @@ def plan_network(
 
     costs = costs or NetworkCosts()
     costs.check()
-    if history_days < 28:
-        raise InputError(f"--history-days {history_days}: expected at least 28 days")
+    HISTORY_DAYS.check("history_days", history_days)
     warehouses = store.read_table("warehouses").set_index("warehouse_id")
     locations = store.read_table("locations").set_index("location_id")
     products = store.read_table("products").set_index("sku_id")
@@ -467,10 +475,6 @@ def _ration(
         asked = group["quantity"].to_numpy(dtype=float)
         if asked.sum() <= available:
             continue
-        share = asked * available / asked.sum()
-        granted = np.floor(share).astype(int)
-        extra = available - granted.sum()
-        granted[np.argsort(granted - share)[:extra]] += 1
-        orders.loc[group.index, "quantity"] = granted
+        orders.loc[group.index, "quantity"] = apportion(available, asked)
         cut += int(asked.sum() - available)
     return orders, cut

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cpfr.apportion import apportion
 from cpfr.data.store import Store
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, ParameterError
 from cpfr.targets.scope import TargetScope, read_scope
 
 DIMENSIONS = ("year", "month", "category_l1", "category_id", "channel_kind", "channel_id", "city_tier")
@@ -48,11 +49,11 @@ class Override:
         slice_text, sep, amount = text.rpartition(":")
         pairs = [part.partition("=") for part in slice_text.split(",") if part.strip()]
         if not sep or not pairs or any(not eq or not key.strip() for key, eq, _ in pairs):
-            raise InputError(f"--override {text!r}: expected dimension=value[,dimension=value]:amount")
+            raise ParameterError("override", f"{text!r}: expected dimension=value[,dimension=value]:amount")
         try:
             value = float(amount)
         except ValueError:
-            raise InputError(f"--override {text!r}: amount {amount!r} is not a number") from None
+            raise ParameterError("override", f"{text!r}: amount {amount!r} is not a number") from None
         return cls({key.strip(): val.strip() for key, _, val in pairs}, value)
 
 
@@ -126,20 +127,6 @@ def decompose_target(
     cells = _cells(scope, recent, growth, reference_end)
     cells["target"] = _apportion(cells, round(scope.value), overrides)
     return TargetPlan(scope, cells, (reference_start, reference_end), growth, tuple(overrides))
-
-
-def apportion(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split a whole ``total`` into whole parts proportional to ``weights`` (largest remainder)."""
-    weights = np.asarray(weights, dtype=float)
-    if total == 0 or len(weights) == 0:
-        return np.zeros(len(weights), dtype=np.int64)
-    if weights.sum() <= 0:
-        weights = np.ones(len(weights))
-    share = total * weights / weights.sum()
-    parts = np.floor(share).astype(np.int64)
-    left = int(total - parts.sum())
-    parts[np.argsort(parts - share, kind="stable")[:left]] += 1
-    return parts
 
 
 def _month_start(day: dt.date) -> dt.date:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cpfr.data.store import Store
-from cpfr.exceptions import InputError
+from cpfr.exceptions import InputError, ParameterError
 
 DEFAULT_BANDS = (2000.0, 3000.0, 4000.0)
 
@@ -69,9 +69,9 @@ def price_band_rankings(
     ``price`` is ``paid`` (average price paid in the period) or ``list``.
     """
     if not bands or any(b <= a for a, b in itertools.pairwise(bands)) or bands[0] <= 0:
-        raise InputError(f"--bands {','.join(f'{b:g}' for b in bands)}: expected increasing prices > 0")
+        raise ParameterError("bands", f"{','.join(f'{b:g}' for b in bands)}: expected increasing prices > 0")
     if price not in ("paid", "list"):
-        raise InputError(f"--price {price!r}: expected 'paid' or 'list'")
+        raise ParameterError("price", f"{price!r}: expected 'paid' or 'list'")
     if end < start:
         raise InputError(f"period {start} .. {end}: the end is before the start")
     groups = ["sku_id", "partner_id", *(["channel_id"] if by_channel else [])]
