@@ -166,13 +166,15 @@ def run_cycle(
     partners = sorted(arrangements(store).items())
     say(f"collaboration: exceptions and consensus with {len(partners)} partners")
     records = {partner_id: partner_record(store, partner_id, platform.as_of) for partner_id, _ in partners}
+    every_stock = latest_stock(store, pd.Timestamp(platform.as_of))  # read once, cut per partner
+    owner = store.read_table("products").set_index("sku_id")["partner_id"]
     found, agreed, planned, kpis = [], [], [], []
     for partner_id, arrangement in partners:
         record = records[partner_id]
-        found.append(find_exceptions(store, arrangement, platform, record))
+        stock = every_stock[every_stock["sku_id"].map(owner).eq(partner_id)].reset_index(drop=True)
+        found.append(find_exceptions(store, arrangement, platform, record, stock))
         table = consensus_forecast(store, arrangement, platform, record).assign(partner_id=partner_id)
         agreed.append(table)
-        stock = latest_stock(store, pd.Timestamp(platform.as_of), partner_id=partner_id)
         planned.append(order_forecast(table, stock).assign(partner_id=partner_id))
         say(f"collaboration: {partner_id}: {len(found[-1]):,} exceptions, {len(table):,} consensus rows")
     lap("collaboration", f"{sum(len(frame) for frame in found):,} exceptions")

@@ -88,11 +88,16 @@ _DTYPES = {
 
 
 def find_exceptions(
-    store: Store, arrangement: Arrangement, platform: PlatformForecast, record: PartnerRecord | None = None
+    store: Store,
+    arrangement: Arrangement,
+    platform: PlatformForecast,
+    record: PartnerRecord | None = None,
+    stock: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return the partner's exceptions (:data:`COLUMNS`), highest value at stake first.
 
-    ``record`` is the partner's :func:`~cpfr.collab.compare.partner_record` (read when not given).
+    ``record`` is the partner's :func:`~cpfr.collab.compare.partner_record` and ``stock`` its
+    :func:`~cpfr.inventory.store_plan.latest_stock` (each read when not given).
     """
     partner_id = arrangement.partner_id
     record = record or partner_record(store, partner_id, platform.as_of)
@@ -104,7 +109,7 @@ def find_exceptions(
         discrepancies,
         _promotion_misses(store, future, actuals, discrepancies, arrangement, price),
         _accuracy_drops(submitted, actuals, arrangement, price),
-        _cover_risks(store, platform, arrangement, price),
+        _cover_risks(store, platform, arrangement, price, stock),
     ]
     typed = [frame.astype(_DTYPES) for frame in frames if not frame.empty]  # alike, so concat keeps them
     found = pd.concat(typed or [pd.DataFrame(columns=COLUMNS).astype(_DTYPES)])
@@ -282,12 +287,27 @@ def _promotion_weeks(store: Store, rows: pd.DataFrame) -> np.ndarray:
         held |= ((weeks <= end) & (weeks + pd.Timedelta(days=6) >= start)).to_numpy()
     promotions = store.read_table("promotions")
     if not promotions.empty:
-        for row in promotions.to_dict("records"):
-            start, end = pd.Timestamp(row["start_date"]), pd.Timestamp(row["end_date"])
-            same = (rows["sku_id"] == row["sku_id"]).to_numpy()
-            if isinstance(row.get("channel_id"), str):
-                same &= (rows["channel_id"] == row["channel_id"]).to_numpy()
-            held |= same & ((weeks <= end) & (weeks + pd.Timedelta(days=6) >= start)).to_numpy()
+        # Pair each row with its SKU's promotions (a join, not a loop over thousands of promotions).
+        pairs = (
+            rows[["sku_id", "channel_id", "ds"]]
+            .assign(row=np.arange(len(rows)))
+            .merge(
+                promotions[["sku_id", "channel_id", "start_date", "end_date"]].rename(
+                    columns={"channel_id": "promoted_channel"}
+                ),
+                on="sku_id",
+            )
+        )
+        channel = pairs["promoted_channel"]
+        same = (
+            channel.isna()
+            | ~channel.map(lambda value: isinstance(value, str))
+            | (channel == pairs["channel_id"])
+        )
+        overlaps = (pairs["ds"] <= pd.to_datetime(pairs["end_date"])) & (
+            pairs["ds"] + pd.Timedelta(days=6) >= pd.to_datetime(pairs["start_date"])
+        )
+        held[pairs.loc[same & overlaps, "row"].to_numpy()] = True
     return held
 
 
@@ -344,11 +364,16 @@ def _accuracy_drops(
 
 
 def _cover_risks(
-    store: Store, platform: PlatformForecast, arrangement: Arrangement, price: pd.Series
+    store: Store,
+    platform: PlatformForecast,
+    arrangement: Arrangement,
+    price: pd.Series,
+    stock: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     from cpfr.inventory.store_plan import latest_stock
 
-    stock = latest_stock(store, pd.Timestamp(platform.as_of), partner_id=arrangement.partner_id)
+    if stock is None:
+        stock = latest_stock(store, pd.Timestamp(platform.as_of), partner_id=arrangement.partner_id)
     units = (stock["on_hand"] + stock["in_transit"]).groupby(stock["sku_id"]).sum()
     owned = store.read_table("products", partner_id=arrangement.partner_id)["sku_id"]
     weekly_all = platform.weekly[platform.weekly["sku_id"].isin(owned)]
