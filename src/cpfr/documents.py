@@ -10,7 +10,7 @@ is one :class:`~cpfr.exceptions.InputError`; a model's first problem is said as
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,6 +92,12 @@ def problem_text(problem: Mapping[str, Any], path: str | None = None) -> str:
         text = f"expected at most {context.get('max_length'):,} items (cpfr's bound)"
     elif kind == "literal_error":
         text = f"expected {context.get('expected')}, got {shown(value)}"
+    elif kind == "union_tag_invalid":
+        path = f"{path}.{context.get('discriminator', '').strip(chr(39))}"
+        text = f"expected one of {context.get('expected_tags')}, got {shown(context.get('tag'))}"
+    elif kind == "union_tag_not_found":
+        path = f"{path}.{context.get('discriminator', '').strip(chr(39))}"
+        text = "missing"
     else:
         text = str(problem["msg"])
     if path and text.startswith(("[", ".")):  # a list check naming its item: nodes[3].id ...
@@ -99,14 +105,22 @@ def problem_text(problem: Mapping[str, Any], path: str | None = None) -> str:
     return f"{path}: {text}" if path else text
 
 
-def field_path(location: tuple[Any, ...]) -> str:
-    """Write a pydantic location as the field path a person reads: ``nodes[2].holding_cost``."""
+def field_path(location: tuple[Any, ...], branches: Mapping[str, Collection[str]] | None = None) -> str:
+    """Write a pydantic location as the field path a person reads: ``nodes[2].holding_cost``.
+
+    ``branches`` maps a field holding a tagged union to its tags: the branch pydantic names
+    after the field (``demand.normal.mean``) is not a field of the file (``demand.mean``).
+    """
     text = ""
+    previous: Any = None
     for part in location:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif branches and previous in branches and part in branches[previous]:
+            pass
         else:
             text += f".{part}" if text else str(part)
+        previous = part
     return text
 
 

@@ -21,10 +21,11 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from cpfr.data.schema_types import QUANTILE_LEVELS
 from cpfr.exceptions import InputError, LimitError
 from cpfr.forecast.limits import MAX_QUANTILE_LEVELS
 
-DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+DEFAULT_QUANTILES: tuple[float, ...] = QUANTILE_LEVELS  # one definition, beside the store's columns
 
 
 @dataclass(frozen=True)

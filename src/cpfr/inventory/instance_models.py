@@ -32,6 +32,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from cpfr.bounds import Bound, number_text, shown
+from cpfr.documents import field_path, problem_text, type_name
 from cpfr.exceptions import InputError
 from cpfr.inventory.limits import (
     COST,
@@ -386,7 +387,7 @@ def parse_instance(data: object, label: str = "instance") -> Instance:
         Not an object, an unknown ``kind``, or the first field that breaks its model, by path.
     """
     if not isinstance(data, Mapping):
-        raise InputError(f"{label}: expected one object (a mapping of fields), got {_type_name(data)}")
+        raise InputError(f"{label}: expected one object (a mapping of fields), got {type_name(data)}")
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in MODELS:
         found = "missing" if "kind" not in data else f"got {shown(kind)}"
@@ -396,7 +397,8 @@ def parse_instance(data: object, label: str = "instance") -> Instance:
     except PydanticValidationError as error:
         problems = error.errors(include_url=False)
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InputError(f"{label}: {_message(problems[0])}{more}") from None
+        path = field_path(problems[0]["loc"], {"demand": _DEMAND_TAGS})
+        raise InputError(f"{label}: {problem_text(problems[0], path)}{more}") from None
     assert isinstance(parsed, Instance)
     return parsed
 
@@ -406,58 +408,3 @@ def instance_schema(kind: str) -> dict[str, Any]:
     if kind not in MODELS:
         raise InputError(f"kind {shown(kind)}: expected one of {', '.join(MODELS)}")
     return MODELS[kind].model_json_schema()
-
-
-def _message(problem: Mapping[str, Any]) -> str:
-    """Say one pydantic problem as 'path: what was expected, got what'."""
-    kind, context = problem["type"], problem.get("ctx") or {}
-    path = _path(problem["loc"])
-    value = problem.get("input")
-    if kind == "missing":
-        text = "missing"
-    elif kind == "extra_forbidden":
-        text = "unknown field"
-    elif kind in ("model_type", "model_attributes_type", "dict_type"):
-        text = f"expected an object (a mapping of fields), got {_type_name(value)}"
-    elif kind == "list_type":
-        text = f"expected a list, got {_type_name(value)}"
-    elif kind == "too_short":
-        text = f"expected at least {context.get('min_length')} item(s), got {context.get('actual_length')}"
-    elif kind == "too_long":
-        text = f"expected at most {context.get('max_length'):,} items (cpfr's bound)"
-    elif kind == "literal_error":
-        text = f"expected {context.get('expected')}, got {shown(value)}"
-    elif kind == "union_tag_invalid":
-        path = f"{path}.{context.get('discriminator', '').strip(chr(39))}"
-        text = f"expected one of {context.get('expected_tags')}, got {shown(context.get('tag'))}"
-    elif kind == "union_tag_not_found":
-        path = f"{path}.{context.get('discriminator', '').strip(chr(39))}"
-        text = "missing"
-    else:
-        text = str(problem["msg"])
-    if path and text.startswith(("[", ".")):  # a list check naming its item: nodes[3].id ...
-        return f"{path}{text}"
-    return f"{path}: {text}" if path else text
-
-
-def _path(location: tuple[Any, ...]) -> str:
-    """Write a pydantic location as the field path a person reads: ``nodes[2].holding_cost``."""
-    text = ""
-    previous: Any = None
-    for part in location:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif part in _DEMAND_TAGS and previous == "demand":
-            pass  # the tagged union's branch is not a field of the file
-        else:
-            text += f".{part}" if text else str(part)
-        previous = part
-    return text
-
-
-def _type_name(value: object) -> str:
-    names = {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}
-    for kind, name in names.items():
-        if isinstance(value, kind):
-            return name
-    return "a number" if isinstance(value, int | float) else type(value).__name__

@@ -15,15 +15,14 @@ only, so they always print as strict JSON.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from scipy import stats
 
-from cpfr.exceptions import InputError, LimitError
+from cpfr.documents import read_document
+from cpfr.exceptions import InputError
 from cpfr.inventory import instance_models as models
 from cpfr.inventory.demand import Demand
 from cpfr.inventory.distribution import Location, distribution_base_stock
@@ -34,8 +33,6 @@ from cpfr.inventory.single import base_stock, eoq, eoq_all_units_discount, newsv
 
 MAX_INSTANCE_BYTES = 20_000_000
 """Largest instance file: every list at its bound of 100,000 numbers fits in a few MB."""
-
-_SUFFIXES = (".json", ".yaml", ".yml")
 
 
 def read_instance(path: Path) -> Any:
@@ -48,28 +45,7 @@ def read_instance(path: Path) -> Any:
     LimitError
         A file larger than ``MAX_INSTANCE_BYTES``.
     """
-    suffix = path.suffix.lower()
-    if suffix not in _SUFFIXES:
-        raise InputError(f"{path}: unknown file type {suffix!r} — expected .json, .yaml or .yml")
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    size = path.stat().st_size
-    if size > MAX_INSTANCE_BYTES:
-        raise LimitError(f"{path}: {size:,} bytes, at most {MAX_INSTANCE_BYTES:,} are supported")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})"
-        ) from None
-    try:
-        return json.loads(text) if suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as error:  # JSONDecodeError, and numbers too long to read
-        reason = " ".join(str(error).split())[:200]
-        raise InputError(f"{path}: not valid {'JSON' if suffix == '.json' else 'YAML'}: {reason}") from None
-    except RecursionError:
-        raise InputError(f"{path}: nested too deeply to be an instance") from None
+    return read_document(path, max_bytes=MAX_INSTANCE_BYTES)
 
 
 def solve_instance(

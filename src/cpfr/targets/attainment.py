@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cpfr.data.schema_types import QUANTILE_LEVELS
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
 from cpfr.targets.conformal import error_model, origin_errors
@@ -47,7 +48,7 @@ from cpfr.targets.record import TargetRecord, target_record
 from cpfr.targets.scope import TargetScope, read_scope
 from cpfr.targets.uplift import PRIOR_LOG_UPLIFT, PRIOR_SD, SubsidyUplift, subsidy_uplift
 
-QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+QUANTILES = QUANTILE_LEVELS
 UPLIFT_PROBABILITIES = (0.5, 0.8)
 REACHABLE_PROBABILITIES = (0.5, 0.8)  # the final total reached with these probabilities
 TARGET_SHARES = (0.9, 0.95)  # the probability of reaching these shares of the target
