@@ -43,6 +43,10 @@ def test_exceptions_consensus_override_and_kpis(
     result = cli("collab", "exceptions", "--partner", "XIAOMI", "-o", str(listed), *db)
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(listed).columns)[:3] == ["rank", "partner_id", "reason"]
+    first = pd.read_csv(listed).iloc[0]
+    # The table is narrow: money formatted, the product's name, each row's detail said below it.
+    assert f"  1. {first['detail']}" in " ".join(result.stdout.split("\n"))
+    assert "¥" in result.stdout and "value_yuan" not in result.stdout
     agreed, orders = tmp_path / "consensus.parquet", tmp_path / "orders.parquet"
     result = cli(
         "collab", "consensus", "--partner", "XIAOMI", "-o", str(agreed), "--orders", str(orders), *db

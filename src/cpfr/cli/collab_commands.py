@@ -86,7 +86,9 @@ def exceptions(
     wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Rank where the platform's and the partner's plans disagree (reason codes, value at stake)."""
+    from cpfr.cli.render import format_amount
     from cpfr.collab.arrangement import arrangement_for
+    from cpfr.collab.cycle import Names
     from cpfr.collab.exceptions import find_exceptions
     from cpfr.data.store import open_store
 
@@ -96,23 +98,24 @@ def exceptions(
             arrangement = arrangement_for(store, partner, config)
             platform = _platform(store, weeks, model, partner)
             found = find_exceptions(store, arrangement, platform)
+            names = Names.of(store, partner)
         if output is not None:
             write_table(found, output)
-    _print(
-        found.head(top),
-        f"{partner}: {len(found):,} exceptions, by value at stake",
-        [
-            "rank",
-            "reason",
-            "sku_id",
-            "channel_id",
-            "ds",
-            "platform_units",
-            "partner_units",
-            "value_yuan",
-            "detail",
-        ],
+    # A narrow table (names beside codes, money formatted) and each row's explanation below it.
+    shown = found.head(top).assign(
+        product=lambda frame: frame["sku_id"].map(lambda code: names.skus.get(str(code), "")),
+        value=lambda frame: frame["value_yuan"].map(lambda amount: format_amount(float(amount), "gmv_yuan")),
     )
+    headers = {"sku_id": "sku", "channel_id": "channel", "ds": "week"}
+    headers |= {"platform_units": "platform units", "partner_units": "partner units"}
+    _print(
+        shown.rename(columns=headers),
+        f"{partner}: {len(found):,} exceptions, by value at stake",
+        ["rank", "reason", "sku", "product", "channel", "week", "platform units", "partner units", "value"],
+    )
+    for row in shown.to_dict("records"):
+        if row.get("detail"):
+            console.print(f"  {row['rank']}. {row['detail']}", highlight=False, soft_wrap=True)
     if len(found):
         counts = found["reason"].value_counts()
         err_console.print(", ".join(f"{reason} {count}" for reason, count in counts.items()), highlight=False)
