@@ -246,6 +246,7 @@ def _boosted_means(features: _Features, end: int, origins: range, horizon: int, 
     panel = features.panel
     series = panel.values.shape[0]
     first = min(max(features.season, 8), end - 1) if features.season > 1 else 8
+    first = max(1, min(first, end - horizon - 4))  # short panels: seasonal lags missing, not origins
     per_step = series * max(end - first, 1)
     groups = [[step] for step in range(1, horizon + 1)]
     latest = end
@@ -257,6 +258,9 @@ def _boosted_means(features: _Features, end: int, origins: range, horizon: int, 
         model = _fit_steps(features, first, end, steps, n_jobs, latest)
         for column, origin in enumerate(origins):
             for step in steps:
+                if model is None:  # no observed target to learn from: the seasonal moving average
+                    out[:, column, step - 1] = features.level[:, origin] * features.index[origin + step - 1]
+                    continue
                 frame, level = features.frame(origin, step)
                 out[:, column, step - 1] = (
                     np.maximum(model.predict(frame), 0.0) * level * features.index[origin + step - 1]
@@ -279,6 +283,8 @@ def _fit_steps(features: _Features, first: int, end: int, steps: list[int], n_jo
             inputs.append(frame[seen])
             targets.append(features.deseason[seen, target] / level[seen])
             weights.append(level[seen] * 0.5 ** ((end - origin) / half_life))
+    if not inputs:
+        return None
     model = _booster(n_jobs, steps[0])
     model.fit(
         pd.concat(inputs, ignore_index=True),
@@ -421,3 +427,41 @@ def _newsvendor_cost(
     short, left = np.maximum(demand - level, 0.0), np.maximum(level - demand, 0.0)
     cost = critical_ratio * short + (1 - critical_ratio) * left
     return float(cost.sum())
+
+
+class PanelBoosted:
+    """The replenishment engine's demand mean as a forecasting model: see :func:`forecast_demand`.
+
+    Panel seasonal index, one global LightGBM per horizon (or for all steps) on values divided
+    by each series' recent level. Series end on the panel's last period (the orchestrator
+    fills gaps); a series that ended earlier is forecast from the panel's end.
+    """
+
+    name: str = "panel_boosted"
+    nonnegative: bool = True
+
+    def forecast(self, history: pd.DataFrame, setup: Any, future: pd.DataFrame | None) -> pd.DataFrame:
+        """Forecast ``unique_id, ds, panel_boosted``, ``setup.horizon`` periods after the panel's end."""
+        panel = panel_from_long(history[["unique_id", "ds", "y"]])
+        periods = panel.values.shape[1]
+        index = seasonal_index(panel, setup.season, setup.horizon)
+        features = _Features(panel, index, setup.season)
+        if periods >= MIN_PERIODS:
+            means = _boosted_means(
+                features, periods, range(periods, periods + 1), setup.horizon, setup.threads
+            )
+        else:
+            means = _average_means(features, range(periods, periods + 1), setup.horizon)
+        last = pd.Timestamp(history["ds"].max())
+        dates = pd.date_range(last, periods=setup.horizon + 1, freq=setup.freq)[1:]
+        return pd.DataFrame(
+            {
+                "unique_id": np.repeat(np.asarray(panel.ids), setup.horizon),
+                "ds": np.tile(dates, len(panel.ids)),
+                self.name: means[:, 0, :].ravel(),
+            }
+        )
+
+    def min_history(self, setup: Any) -> int:
+        """Any history: below :data:`MIN_PERIODS` the seasonal moving average stands in."""
+        return 1

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from cpfr.exceptions import InputError
 from cpfr.forecast.base import ForecastModel
+from cpfr.forecast.direct import PanelBoosted
 from cpfr.forecast.ml_models import ML_MODELS
 from cpfr.forecast.pooled import POOLED_MODELS
 from cpfr.forecast.stats_models import STATS_MODELS
 
-MODELS: dict[str, ForecastModel] = {**STATS_MODELS, **POOLED_MODELS, **ML_MODELS}
+MODELS: dict[str, ForecastModel] = {
+    **STATS_MODELS,
+    **POOLED_MODELS,
+    **ML_MODELS,
+    "panel_boosted": PanelBoosted(),
+}
 """The registry: cpfr name -> model object."""
 
 GLOBAL_MODELS: frozenset[str] = frozenset(ML_MODELS)
