@@ -58,10 +58,13 @@ LEVEL_WINDOW = 13
 HOLDOUT = 13
 """Past origins the spread is fitted on and the candidates are scored on."""
 
+MAX_HOLDOUT_CELLS = 100_000
+"""Most series x past origins scored: thousands of series are scored on fewer origins (4 at least)."""
+
 MIN_PERIODS = 30
 """Fewest periods of history the boosted model needs (below it: the moving average alone)."""
 
-MAX_TRAINING_ROWS = 600_000
+MAX_TRAINING_ROWS = 400_000
 """Most training rows of the boosters of one fit (all steps): beyond it one booster serves all steps."""
 
 SPREAD_FACTORS = (0.0, 1.0)
@@ -89,11 +92,15 @@ class DemandForecast:
     def sample(self, n_paths: int, seed: int = 0) -> np.ndarray:
         """Draw demand paths (series, paths, H): gamma-Poisson mixtures of :attr:`mean`, :attr:`alpha`."""
         rng = np.random.default_rng(seed)
-        mean = np.maximum(self.mean, 1e-9)[:, None, :]
-        shape = (mean.shape[0], n_paths, mean.shape[2])
-        alpha = np.broadcast_to(self.alpha[None, None, :], shape)
-        gamma = np.where(alpha > 0, rng.gamma(1.0 / np.maximum(alpha, 1e-9), alpha, size=shape), 1.0)
-        return rng.poisson(mean * gamma).astype(float)
+        mean = np.maximum(self.mean, 1e-9)
+        paths = np.empty((mean.shape[0], n_paths, mean.shape[1]))
+        for step, alpha in enumerate(self.alpha):
+            mu = np.broadcast_to(mean[:, step, None], paths.shape[:2])
+            if alpha > 1e-9:  # negative binomial: n = 1 / alpha successes, p = n / (n + mu)
+                paths[:, :, step] = rng.negative_binomial(1.0 / alpha, 1.0 / (1.0 + alpha * mu))
+            else:
+                paths[:, :, step] = rng.poisson(mu)
+        return paths
 
 
 @dataclass(frozen=True)
@@ -367,7 +374,8 @@ def forecast_demand(
     index = seasonal_index(panel, season, horizon)
     features = _Features(panel, index, season)
     boosted = "boosted" in models and periods >= MIN_PERIODS
-    holdout = min(HOLDOUT, max(periods - (MIN_PERIODS if boosted else 2) - horizon + 1, 0))
+    origins = max(4, min(HOLDOUT, MAX_HOLDOUT_CELLS // max(len(panel.ids), 1)))
+    holdout = min(origins, max(periods - (MIN_PERIODS if boosted else 2) - horizon + 1, 0))
     past = range(periods - holdout - horizon + 1, periods - horizon + 1) if holdout else range(0)
     candidates: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if boosted:
