@@ -299,11 +299,8 @@ def _promotion_weeks(store: Store, rows: pd.DataFrame) -> np.ndarray:
             )
         )
         channel = pairs["promoted_channel"]
-        same = (
-            channel.isna()
-            | ~channel.map(lambda value: isinstance(value, str))
-            | (channel == pairs["channel_id"])
-        )
+        # A promotion without a channel (no text) holds in every channel of its SKU.
+        same = ~channel.map(lambda value: isinstance(value, str)) | (channel == pairs["channel_id"])
         overlaps = (pairs["ds"] <= pd.to_datetime(pairs["end_date"])) & (
             pairs["ds"] + pd.Timedelta(days=6) >= pd.to_datetime(pairs["start_date"])
         )

@@ -353,14 +353,14 @@ def fill_gaps(dataset: LongDataset, *, value: float = 0.0) -> LongDataset:
     present = pd.Series(present_cells)
     for column in frame.columns.drop(["unique_id", "ds"]):
         source = frame[column]
-        placed = pd.Series(np.nan if source.dtype.kind in "iufb" else None, index=merged.index, dtype=object)
-        if source.dtype.kind in "iuf":
+        if source.dtype.kind in "iuf":  # numbers: NaN where absent
             values = np.full(rows, np.nan)
             values[slot] = source.to_numpy(dtype=float)
             placed = pd.Series(values)
             if source.dtype.kind in "iu" and present_cells.all():
                 placed = placed.astype(source.dtype)
-        else:
+        else:  # anything else as objects: NaN (true/false) or None where absent
+            placed = pd.Series(np.nan if source.dtype.kind == "b" else None, index=merged.index, dtype=object)
             placed.iloc[slot] = source.to_numpy()
             if present_cells.all():
                 placed = placed.astype(source.dtype)

@@ -222,8 +222,7 @@ class _Features:
         )
         columns["log_level"] = np.log(level)
         columns["step"] = np.full(len(level), float(step))
-        with np.errstate(all="ignore"):
-            return pd.DataFrame(columns), level
+        return pd.DataFrame(columns), level
 
 
 def _booster(n_jobs: int, seed: int) -> Any:  # lightgbm is imported lazily
@@ -266,7 +265,7 @@ def _boosted_means(features: _Features, end: int, origins: range, horizon: int, 
         for column, origin in enumerate(origins):
             for step in steps:
                 if model is None:  # no observed target to learn from: the seasonal moving average
-                    out[:, column, step - 1] = features.level[:, origin] * features.index[origin + step - 1]
+                    out[:, column, step - 1] = _average_step(features, origin, step)
                     continue
                 frame, level = features.frame(origin, step)
                 out[:, column, step - 1] = (
@@ -306,8 +305,13 @@ def _average_means(features: _Features, origins: range, horizon: int) -> np.ndar
     out = np.zeros((features.panel.values.shape[0], len(origins), horizon))
     for column, origin in enumerate(origins):
         for step in range(1, horizon + 1):
-            out[:, column, step - 1] = features.level[:, origin] * features.index[origin + step - 1]
+            out[:, column, step - 1] = _average_step(features, origin, step)
     return out
+
+
+def _average_step(features: _Features, origin: int, step: int) -> np.ndarray:
+    """Return the seasonal moving average of every series at ``origin`` for period ``origin + step - 1``."""
+    return features.level[:, origin] * features.index[origin + step - 1]
 
 
 def fit_alpha(mean: np.ndarray, actual: np.ndarray, seen: np.ndarray) -> float:
