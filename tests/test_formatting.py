@@ -67,7 +67,7 @@ def test_amounts_of_a_metric_are_compact_yuan_or_compact_units() -> None:
 
 def test_the_terminal_and_the_report_share_the_formatter() -> None:
     from cpfr.cli.render import format_amount as terminal
-    from cpfr.web import format_value as report
+    from cpfr.report import format_value as report
 
     assert terminal(999_999) == report(999_999, "yuan") == "¥1.00m"  # was '¥1000k' in the terminal
 

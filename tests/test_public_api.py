@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-PACKAGES = ["cpfr.data.store", "cpfr.targets", "cpfr.data.demo", "cpfr.collab", "cpfr.web"]
+PACKAGES = ["cpfr.data.store", "cpfr.targets", "cpfr.data.demo", "cpfr.collab", "cpfr.report"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

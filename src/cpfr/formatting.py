@@ -1,6 +1,6 @@
 """Numbers for people: the one formatter of money, units and percentages.
 
-The terminal (``cpfr.cli.render``) and the HTML report (``cpfr.web``) both
+The terminal (``cpfr.cli.render``) and the HTML report (``cpfr.report``) both
 format through :func:`format_value`, so 999,999 yuan reads "¥1.00m" in both
 places. The module sits at the top of the package and imports nothing of it,
 so every layer may use it.

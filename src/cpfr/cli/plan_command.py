@@ -41,7 +41,7 @@ def plan(
     """Run forecasts, targets and attainment, exceptions and consensus, orders and KPIs; write a report."""
     from cpfr.collab.cycle import run_cycle
     from cpfr.data.store import open_store
-    from cpfr.web.plan_report import headline, write_plan_report
+    from cpfr.report.plan_report import headline, write_plan_report
 
     with reported_errors():
         if weeks < 1:

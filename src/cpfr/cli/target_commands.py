@@ -280,7 +280,7 @@ def _waterfall_page(tracking: TargetTracking, gap: pd.DataFrame, by: str, path: 
     """Write the tracking as an offline page: the gap to date from target to actual, by ``by``."""
     import pandas as pd
 
-    from cpfr.web.report import Chart, Section, format_value, write_report
+    from cpfr.report.report import Chart, Section, format_value, write_report
 
     if path.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--report {path}: expected an .html file")

@@ -183,6 +183,16 @@ class Store(ABC):
         """Return a digest of each table's content, independent of row order."""
 
     @abstractmethod
+    def session(self, partner_id: str | None = None) -> Store:
+        """Return a new handle on the same store for one thread or request (close it after use).
+
+        Handles share the database, not the connection: a server gives each request
+        its own, so reads run side by side. With ``partner_id`` the backend also
+        enforces the partner where it can (PostgreSQL's row-level security); callers
+        still go through :func:`cpfr.data.store.scoped.scoped`, which filters on every backend.
+        """
+
+    @abstractmethod
     def close(self) -> None:
         """Close the connection."""
 

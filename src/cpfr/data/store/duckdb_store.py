@@ -524,6 +524,19 @@ class DuckDBStore(Store):
         rows = {str(row[0]): row[1:] for row in self._con.execute(sums).fetchall()}
         return {spec.name: f"{shapes.get(spec.name)}|{rows[spec.name]}" for spec in schema.TABLES}
 
+    def session(self, partner_id: str | None = None) -> DuckDBStore:
+        """Return a handle on a new connection to the same database (DuckDB's cursor), for one thread.
+
+        DuckDB runs queries of different connections of one process side by side and
+        serialises conflicting writes itself; ``partner_id`` is enforced above, by
+        :func:`cpfr.data.store.scoped.scoped` (DuckDB has no row-level security).
+        """
+        handle = object.__new__(DuckDBStore)
+        handle.location = self.location
+        handle.read_only = self.read_only
+        handle._con = self._con.cursor()
+        return handle
+
     def close(self) -> None:
         """Close the connection."""
         self._con.close()

@@ -6,8 +6,8 @@ network: nothing is fetched, there is no script, and every link is an anchor
 inside the page. Every text that comes from data (titles, labels, cells) is
 HTML-escaped, so a product named ``<script>`` shows as text, never runs.
 
-The charts are drawn in :mod:`cpfr.web._charts`; the Chart and Table specs
-shared by both live in :mod:`cpfr.web._common`. Numbers are formatted by
+The charts are drawn in :mod:`cpfr.report._charts`; the Chart and Table specs
+shared by both live in :mod:`cpfr.report._common`. Numbers are formatted by
 :func:`cpfr.formatting.format_value`, as in the terminal.
 """
 
@@ -26,8 +26,8 @@ import pandas as pd
 
 from cpfr.exceptions import InputError
 from cpfr.formatting import UNITS, format_value
-from cpfr.web._charts import _render_chart
-from cpfr.web._common import Chart, Column, Table, _cell, _esc
+from cpfr.report._charts import _render_chart
+from cpfr.report._common import Chart, Column, Table, _cell, _esc
 
 __all__ = ["Chart", "Column", "Section", "Table", "format_value", "render_report", "write_report"]
 

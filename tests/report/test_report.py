@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import cpfr.web
+import cpfr.report
 from cpfr.exceptions import InputError
-from cpfr.web import Chart, Section, format_value, render_report, write_report
-from cpfr.web._charts import _waterfall_bars
-from tests.web.html_checks import EVIL, EVIL_ESCAPED, parse, rects, svgs
+from cpfr.report import Chart, Section, format_value, render_report, write_report
+from cpfr.report._charts import _waterfall_bars
+from tests.report.html_checks import EVIL, EVIL_ESCAPED, parse, rects, svgs
 
 
 @pytest.fixture
@@ -316,13 +316,13 @@ def test_write_report_replaces_the_file_atomically(tmp_path: Path) -> None:
 def test_the_package_exports_a_sorted_complete_api() -> None:
     public = {
         name
-        for name, value in vars(cpfr.web).items()
+        for name, value in vars(cpfr.report).items()
         if not name.startswith("_") and not inspect.ismodule(value)
     }
     assert (
         public
-        == set(cpfr.web.__all__)
+        == set(cpfr.report.__all__)
         == {"Chart", "Column", "Section", "Table", "format_value", "render_report", "write_report"}
     )
-    assert list(cpfr.web.__all__) == sorted(cpfr.web.__all__)
-    assert all(inspect.getdoc(getattr(cpfr.web, name)) for name in cpfr.web.__all__)
+    assert list(cpfr.report.__all__) == sorted(cpfr.report.__all__)
+    assert all(inspect.getdoc(getattr(cpfr.report, name)) for name in cpfr.report.__all__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from cpfr.collab.cycle import CycleResult
-from cpfr.web._plan_common import TOP_ROWS, name_of, named_column, reason_words
-from cpfr.web.report import Chart, Column, Section, Table
+from cpfr.report._plan_common import TOP_ROWS, name_of, named_column, reason_words
+from cpfr.report.report import Chart, Column, Section, Table
 
 # How a KPI's ``unit`` reads in the report.
 _KPI_UNITS = {"share": "percent", "days": "days"}

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cpfr.exceptions import InputError
-from cpfr.web._common import Chart, _cell, _esc, _series, format_value
+from cpfr.report._common import Chart, _cell, _esc, _series, format_value
 
 _WIDTH, _HEIGHT = 720, 300
 _LEFT, _RIGHT, _TOP, _BOTTOM = 84, 16, 32, 48

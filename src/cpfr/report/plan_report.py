@@ -8,8 +8,8 @@ exceptions, consensus, orders and KPIs. Codes stand beside their names
 :func:`cpfr.formatting.format_value`, and the developer's details (forecast
 model, stage timings, run ids) close the page in "About this run".
 
-The target and collaboration sections are built in :mod:`cpfr.web._plan_targets`
-and :mod:`cpfr.web._plan_sections`.
+The target and collaboration sections are built in :mod:`cpfr.report._plan_targets`
+and :mod:`cpfr.report._plan_sections`.
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ import pandas as pd
 
 from cpfr.collab.cycle import CycleResult
 from cpfr.formatting import format_value
-from cpfr.web._plan_common import TOP_ROWS, headline_targets, named, reachable_line, reason_words
-from cpfr.web._plan_sections import (
+from cpfr.report._plan_common import TOP_ROWS, headline_targets, named, reachable_line, reason_words
+from cpfr.report._plan_sections import (
     consensus_section,
     exception_section,
     kpi_section,
     orders_section,
     rankings_section,
 )
-from cpfr.web._plan_targets import target_sections
-from cpfr.web.report import Column, Section, Table, write_report
+from cpfr.report._plan_targets import target_sections
+from cpfr.report.report import Column, Section, Table, write_report
 
 __all__ = ["headline", "write_plan_report"]
 

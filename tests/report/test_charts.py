@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cpfr.web import Chart, Section, render_report
-from cpfr.web._charts import _spaced, _text_width, _wrap
-from tests.web.html_checks import EVIL, EVIL_ESCAPED, parse, rects, svgs
+from cpfr.report import Chart, Section, render_report
+from cpfr.report._charts import _spaced, _text_width, _wrap
+from tests.report.html_checks import EVIL, EVIL_ESCAPED, parse, rects, svgs
 
 
 def draw(*charts: Chart) -> list[str]:

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from cpfr.exceptions import InputError
-from cpfr.web import Column, Section, Table, render_report
-from tests.web.html_checks import EVIL, EVIL_ESCAPED, parse
+from cpfr.report import Column, Section, Table, render_report
+from tests.report.html_checks import EVIL, EVIL_ESCAPED, parse
 
 
 def cells(document: str) -> list[list[str]]:

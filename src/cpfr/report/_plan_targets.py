@@ -6,7 +6,7 @@ import pandas as pd
 
 from cpfr.collab.cycle import CycleResult
 from cpfr.formatting import format_value, metric_unit
-from cpfr.web._plan_common import (
+from cpfr.report._plan_common import (
     Row,
     headline_targets,
     name_of,
@@ -16,7 +16,7 @@ from cpfr.web._plan_common import (
     reachable_line,
     share_columns,
 )
-from cpfr.web.report import Chart, Column, Section, Table
+from cpfr.report.report import Chart, Column, Section, Table
 
 
 def target_sections(result: CycleResult) -> list[Section]:

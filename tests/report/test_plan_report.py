@@ -13,8 +13,8 @@ import pytest
 
 from cpfr.collab.compare import PlatformForecast
 from cpfr.collab.cycle import CycleResult, Names
-from cpfr.web.plan_report import ABOUT, headline, write_plan_report
-from tests.web.html_checks import EVIL, parse, svgs
+from cpfr.report.plan_report import ABOUT, headline, write_plan_report
+from tests.report.html_checks import EVIL, parse, svgs
 
 AS_OF = dt.date(2025, 6, 30)
 WEEKS = pd.date_range("2025-07-07", periods=4, freq="W-MON")
