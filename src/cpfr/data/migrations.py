@@ -90,6 +90,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         add_columns=_columns_added_in(6),
         rename_columns=_columns_renamed_in(6),
     ),
+    Migration(
+        7,
+        "the shared service: users and API keys, the audit trail, jobs, exception notes, "
+        "consensus proposals and order edits",
+        _tables_added_in(7),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

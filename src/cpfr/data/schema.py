@@ -25,6 +25,7 @@ from cpfr.data.schema_results import FORECAST_RUNS as FORECAST_RUNS
 from cpfr.data.schema_results import FORECASTS as FORECASTS
 from cpfr.data.schema_results import INGEST_LOG as INGEST_LOG
 from cpfr.data.schema_results import RESULT_TABLES
+from cpfr.data.schema_service import SERVICE_TABLES
 
 # The building blocks are re-exported: ``from cpfr.data.schema import Column`` keeps working.
 from cpfr.data.schema_types import (
@@ -446,6 +447,7 @@ TABLES: tuple[Table, ...] = (
     PROMOTIONS,
     PARTNER_FORECASTS,
     *RESULT_TABLES,
+    *SERVICE_TABLES,
 )
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 # Tables a user loads with `cpfr ingest`; the others cpfr writes itself (derived results and

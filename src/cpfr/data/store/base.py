@@ -142,12 +142,34 @@ class Store(ABC):
 
     @abstractmethod
     def read_table(
-        self, table: str, *, partner_id: str | None = None, where: Mapping[str, object] | None = None
+        self,
+        table: str,
+        *,
+        partner_id: str | None = None,
+        where: Mapping[str, object] | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> pd.DataFrame:
         """Return a table's rows (only ``partner_id``'s and shared rows if given), sorted by key.
 
-        ``where`` keeps the rows whose columns equal the values given (e.g. one run).
+        ``where`` keeps the rows whose columns equal the values given (e.g. one run); a list or
+        tuple value keeps rows equal to any of its items. ``start`` and ``end`` bound the table's
+        date column (inclusive); ``limit`` and ``offset`` page through the sorted rows.
         """
+
+    @abstractmethod
+    def count_rows(
+        self,
+        table: str,
+        *,
+        partner_id: str | None = None,
+        where: Mapping[str, object] | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> int:
+        """Return how many rows :meth:`read_table` would return with the same filters and no limit."""
 
     @abstractmethod
     def date_range(self, table: str) -> tuple[dt.date | None, dt.date | None]:

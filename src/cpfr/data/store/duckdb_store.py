@@ -32,7 +32,7 @@ from cpfr.data.sources import FORMULA_START, ROW_COLUMN, SourceFile, frame_sourc
 from cpfr.data.store.base import CUBE_DIMENSIONS, IngestResult, Store, TableInfo
 from cpfr.data.store.duckdb_connect import DEFAULT_WAIT_SECONDS, StoreMode, connect
 from cpfr.data.store.plan import IngestPlan
-from cpfr.data.store.sql import SQL_TYPES, default_sql, ident, literal
+from cpfr.data.store.sql import SQL_TYPES, default_sql, ident, literal, select_table
 from cpfr.exceptions import (
     CpfrError,
     InputError,
@@ -415,14 +415,38 @@ class DuckDBStore(Store):
         return infos
 
     def read_table(
-        self, table: str, *, partner_id: str | None = None, where: Mapping[str, object] | None = None
+        self,
+        table: str,
+        *,
+        partner_id: str | None = None,
+        where: Mapping[str, object] | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> pd.DataFrame:
         """Return a table's rows (only ``partner_id``'s and shared rows if given), sorted by key.
 
-        ``where`` keeps the rows whose columns equal the values given (e.g. one run).
+        ``where`` keeps the rows whose columns equal the values given (a list: any of them);
+        ``start``/``end`` bound the date column; ``limit``/``offset`` page.
         """
-        sql, params = _select_table(_any_table(table), partner_id, where)
+        sql, params = select_table(_any_table(table), partner_id, where, start, end)
+        if limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return self._con.execute(sql, params).df()
+
+    def count_rows(
+        self,
+        table: str,
+        *,
+        partner_id: str | None = None,
+        where: Mapping[str, object] | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> int:
+        """Return how many rows :meth:`read_table` would return with the same filters and no limit."""
+        sql, params = select_table(_any_table(table), partner_id, where, start, end, ordered=False)
+        return int(self._con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0])
 
     def date_range(self, table: str) -> tuple[dt.date | None, dt.date | None]:
         """Return the first and last day of ``table``'s date column (None, None when it is empty)."""
@@ -449,7 +473,7 @@ class DuckDBStore(Store):
         fmt = "(FORMAT PARQUET)" if suffix == ".parquet" else "(FORMAT CSV, HEADER)"
         output.parent.mkdir(parents=True, exist_ok=True)
         partial = output.with_name(f".{output.name}.partial{suffix}")
-        sql, params = _select_table(spec, partner_id)
+        sql, params = select_table(spec, partner_id)
         count_sql = f"SELECT count(*) FROM ({sql})"
         if suffix == ".csv" and spreadsheet_safe:
             sql = f"SELECT {', '.join(_safe_cell(column) for column in spec.columns)} FROM ({sql})"
@@ -585,23 +609,6 @@ def _any_table(name: str) -> schema.Table:
     if name not in schema.TABLES_BY_NAME:
         raise InputError(f"unknown table {name!r} — expected one of {', '.join(schema.TABLES_BY_NAME)}")
     return schema.table(name)
-
-
-def _select_table(
-    spec: schema.Table, partner_id: str | None, where: Mapping[str, object] | None = None
-) -> tuple[str, list[object]]:
-    conditions, params = ["TRUE"], list[object]()
-    if partner_id is not None:
-        conditions.append("(partner_id = ? OR partner_id IS NULL)")
-        params.append(partner_id)
-    names = {column.name for column in spec.columns}
-    for name, value in (where or {}).items():
-        if name not in names:
-            raise InputError(f"table {spec.name!r} has no column {name!r}")
-        conditions.append(f"{ident(name)} = ?")
-        params.append(value)
-    order = ", ".join(ident(key) for key in spec.key)
-    return f"SELECT * FROM {ident(spec.name)} WHERE {' AND '.join(conditions)} ORDER BY {order}", params
 
 
 def _create_table_sql(spec: schema.Table, version: int) -> str:

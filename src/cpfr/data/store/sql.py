@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+
 from cpfr.data import schema
+from cpfr.exceptions import InputError
 
 SQL_TYPES = {"text": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "date": "DATE", "bool": "BOOLEAN"}
 
@@ -35,3 +39,45 @@ def is_integer_type(sql_type: str) -> bool:
         "UINTEGER",
         "UBIGINT",
     }
+
+
+def select_table(
+    spec: schema.Table,
+    partner_id: str | None,
+    where: Mapping[str, object] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    ordered: bool = True,
+    placeholder: str = "?",
+) -> tuple[str, list[object]]:
+    """Return the parameterised SELECT of ``spec``'s rows matching the filters (see ``read_table``).
+
+    Shared by the backends: only the placeholder differs (``?`` for DuckDB, ``%s`` for psycopg).
+    """
+    conditions, params = ["TRUE"], list[object]()
+    if partner_id is not None:
+        conditions.append(f"(partner_id = {placeholder} OR partner_id IS NULL)")
+        params.append(partner_id)
+    names = {column.name for column in spec.columns}
+    for name, value in (where or {}).items():
+        if name not in names:
+            raise InputError(f"table {spec.name!r} has no column {name!r}")
+        if isinstance(value, list | tuple | set | frozenset):
+            values = list(value)
+            if not values:
+                conditions.append("FALSE")
+                continue
+            conditions.append(f"{ident(name)} IN ({', '.join([placeholder] * len(values))})")
+            params.extend(values)
+        else:
+            conditions.append(f"{ident(name)} = {placeholder}")
+            params.append(value)
+    for bound, operator in ((start, ">="), (end, "<=")):
+        if bound is not None:
+            if spec.date_column is None:
+                raise InputError(f"table {spec.name!r} has no date column to filter on")
+            conditions.append(f"{ident(spec.date_column)} {operator} {placeholder}")
+            params.append(bound)
+    order = " ORDER BY " + ", ".join(ident(key) for key in spec.key) if ordered else ""
+    return f"SELECT * FROM {ident(spec.name)} WHERE {' AND '.join(conditions)}{order}", params
