@@ -113,7 +113,11 @@ class LimitError(InputError):
 
 
 class AccessError(InputError):
-    """A table or row may not be written this way (a derived or audit table, an append-only row)."""
+    """The caller may not do this: a table or row not writable this way, a role without the right."""
+
+
+class NotFoundError(InputError):
+    """The object asked for does not exist, or is not the caller's to see (the two are not told apart)."""
 
 
 class InfeasibleError(CpfrError):

@@ -16,6 +16,7 @@ import hmac
 import json
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -194,7 +195,7 @@ def authenticate(store: Store, key: str) -> Principal:
 
 
 def audit_row(
-    user_id: str, partner_id: str | None, action: str, target: str, detail: dict[str, object]
+    user_id: str, partner_id: str | None, action: str, target: str, detail: Mapping[str, object]
 ) -> pd.DataFrame:
     """Return one audit-trail row (write it in the same transaction as the change it records)."""
     return pd.DataFrame(
@@ -206,7 +207,7 @@ def audit_row(
                 "partner_id": partner_id,
                 "action": action,
                 "target": target,
-                "detail": json.dumps(detail, default=str, ensure_ascii=False),
+                "detail": json.dumps(dict(detail), default=str, ensure_ascii=False),
             }
         ]
     )

@@ -215,28 +215,35 @@ def run_cycle(
     if now is None:
         return result
     say("saving the plan's results in the store")
+    saved = save_cycle(store, result, weeks=weeks, now=now)
+    lap("save", f"plan run {saved.run_id} saved")
+    return saved
+
+
+def save_cycle(store: Store, result: CycleResult, *, weeks: int, now: dt.datetime) -> CycleResult:
+    """Save a cycle's results in the store under a new plan run, in one transaction; return it with its id.
+
+    :func:`run_cycle` calls it when given ``now``; a server calls it itself, holding its write lock
+    only for the save, not for the whole cycle.
+    """
     run_id = new_run_id("P", now)
     tables = plan_tables(
         run_id,
         now,
         as_of=result.as_of,
         weeks=weeks,
-        platform=platform,
+        platform=result.platform,
         targets=result.targets,
         gaps=result.gaps,
         exceptions=result.exceptions,
         consensus=result.consensus,
         order_forecast=result.order_forecast,
-        network_orders=network_orders,
+        network_orders=result.network_orders,
         kpis=result.kpis,
-        stage_seconds=seconds,
-        notes=notes,
+        stage_seconds=result.seconds,
+        notes=result.notes,
     )
     save_plan(store, tables)
-    lap(
-        "save",
-        f"plan run {run_id}: {sum(len(frame) for frame in tables.values()):,} rows in {len(tables)} tables",
-    )
     return dataclasses.replace(result, run_id=run_id)
 
 
