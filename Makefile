@@ -7,7 +7,7 @@ DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 PLAN_DIR ?= plan
 
-.PHONY: run test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions bench-fuzz clean
+.PHONY: run serve test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions bench-fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/cpfr demo run --db $(DB) --out $(DEMO_DIR)
 	$(BIN)/cpfr plan --db $(DB) --out $(PLAN_DIR)
+
+serve: $(STAMP)
+	$(BIN)/cpfr serve --db $(DB)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
