@@ -478,15 +478,20 @@ def plan_run(ctx: Ctx, run_id: str) -> dict[str, object]:
 
 @router.get("/jobs", tags=["jobs"])
 def jobs(ctx: Ctx) -> dict[str, object]:
-    """Return the background jobs the caller sees, newest first."""
+    """Return the background jobs the caller sees, newest first (a brand: its own, not the platform's)."""
     rows = ctx.store.read_table("jobs").sort_values("created_at", ascending=False)
+    if ctx.principal.partner_id is not None:  # a platform job's progress lines name every partner
+        rows = rows[rows["partner_id"] == ctx.principal.partner_id]
     return page_of(rows, 1, max(len(rows), 1))
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"])
 def job(ctx: Ctx, job_id: str) -> dict[str, object]:
-    """Return a job's state, progress, result or error."""
-    return ctx.service.job(ctx.store, job_id)
+    """Return a job's state, progress, result or error (a brand: only its own jobs)."""
+    found = ctx.service.job(ctx.store, job_id)
+    if ctx.principal.partner_id is not None and found["partner_id"] != ctx.principal.partner_id:
+        raise NotFoundError(f"job {job_id!r} not found")
+    return found
 
 
 @router.get("/audit", tags=["access"])
