@@ -37,14 +37,14 @@ export function fill(node, ...children) {
 
 /**
  * A table: columns are {label, value(row) -> string|Node, num?: true, title?}.
- * `onSelect(row, tr)` makes rows clickable (and keyboard-selectable).
+ * `onSelect(row, tr)` makes rows clickable (and keyboard-selectable); `rowAttrs(row)` gives a row's attributes.
  */
-export function table(columns, rows, { onSelect, empty = "Nothing to show.", rowClass } = {}) {
+export function table(columns, rows, { onSelect, empty = "Nothing to show.", rowClass, rowAttrs } = {}) {
   if (!rows.length) return el("p", { class: "empty" }, empty);
   const head = el("tr", {}, columns.map((column) =>
     el("th", { class: column.num ? "num" : null, scope: "col", title: column.title }, column.label)));
   const body = rows.map((row) => {
-    const tr = el("tr", { class: rowClass ? rowClass(row) : null },
+    const tr = el("tr", { ...(rowAttrs ? rowAttrs(row) : {}), class: rowClass ? rowClass(row) : null },
       columns.map((column) => el("td", { class: column.num ? "num" : null }, column.value(row))));
     if (onSelect) {
       tr.classList.add("clickable");

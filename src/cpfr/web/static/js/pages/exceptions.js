@@ -45,6 +45,7 @@ export async function renderExceptions(root, session) {
       empty: "No exception matches.",
       onSelect: (row) => openException(detail, session, row.exception_id, () => load(true)),
       rowClass: (row) => (keep && row.exception_id === detail.dataset.exceptionId ? "selected" : null),
+      rowAttrs: (row) => ({ dataset: { exceptionId: row.exception_id } }),
     }));
     const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
     fill(pager,
@@ -162,7 +163,7 @@ function consensusPanel(found, session, onChange) {
   };
   channel.addEventListener("change", loadWeeks);
   const label = action === "override" ? "Override consensus" : "Propose consensus";
-  const form = el("form", { class: "consensus-form", onsubmit: async (event) => {
+  const form = el("form", { class: "consensus-form", novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     if (!week) {
       notice(result, "error", "There is no consensus week to change for this channel.");
