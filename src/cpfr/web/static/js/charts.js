@@ -5,13 +5,14 @@ const charts = new Set();
 export const COLORS = {
   history: "#334155",
   platform: "#2563eb",
-  band: "rgba(37, 99, 235, 0.15)",
+  band: "rgba(37, 99, 235, 0.22)",
   partner: "#ea580c",
   consensus: "#16a34a",
   loss: "#dc2626",
   gain: "#16a34a",
   total: "#64748b",
-  event: "rgba(234, 179, 8, 0.12)",
+  event: "rgba(234, 179, 8, 0.16)",
+  subsidy: "rgba(234, 179, 8, 0.05)",
 };
 
 /** Return the chart of `node`, made on first use. */

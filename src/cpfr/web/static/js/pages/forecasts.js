@@ -122,8 +122,14 @@ function drawForecast(node, { history, forecast, partner, consensus, events }) {
   const first = weeks[0];
   const last = weeks[weeks.length - 1];
   const shownEvents = events.filter((event) => fmt.date(event.end_date) >= first && fmt.date(event.start_date) <= last);
-  // Subsidies last months: their names go at the bottom, clear of the promotions' names at the top.
-  const eventLabel = (event) => ({ show: true, position: event.kind === "subsidy" ? "insideBottom" : "insideTop", fontSize: 10, color: "#854d0e", formatter: event.name });
+  // Names of nearby events would print over each other: each takes one of three rows, and
+  // subsidies (months long, their shading the lightest) print at the bottom.
+  const eventLabel = (event, index) => ({
+    show: true, fontSize: 10, color: "#854d0e", formatter: event.name,
+    position: event.kind === "subsidy" ? "insideBottom" : "insideTop",
+    offset: [0, event.kind === "subsidy" ? 0 : (index % 3) * 13],
+  });
+  const eventShade = (event) => ({ color: event.kind === "subsidy" ? COLORS.subsidy : COLORS.event });
   const series = [
     { name: "Sales history", type: "line", data: points("history"), showSymbol: false, lineStyle: { width: 1.5 }, color: COLORS.history },
     { name: "Interval", type: "line", stack: "band", stackStrategy: "all", data: bandWeeks.map((week) => [week, byWeek.get(week).low]), lineStyle: { opacity: 0 }, showSymbol: false, color: COLORS.band, tooltip: { show: false } },
@@ -134,9 +140,12 @@ function drawForecast(node, { history, forecast, partner, consensus, events }) {
     {
       name: "Events", type: "line", data: [], color: "#ca8a04",
       markArea: {
-        silent: false, itemStyle: { color: COLORS.event },
+        silent: false,
         data: shownEvents.filter((event) => event.start_date !== event.end_date)
-          .map((event) => [{ name: event.name, xAxis: fmt.date(event.start_date), label: eventLabel(event) }, { xAxis: fmt.date(event.end_date) }]),
+          .map((event, index) => [
+            { name: event.name, xAxis: fmt.date(event.start_date), label: eventLabel(event, index), itemStyle: eventShade(event) },
+            { xAxis: fmt.date(event.end_date) },
+          ]),
       },
       markLine: {
         symbol: "none", lineStyle: { color: "#ca8a04", type: "dotted" },

@@ -110,7 +110,7 @@ function ordersTable(rows, session, status, reload) {
     { label: "Position", value: (row) => fmt.int(row.position), num: true },
     { label: "Proposed", value: (row) => fmt.int(row.proposed_quantity), num: true },
     { label: "Quantity", value: (row) => quantityCell(row, editable, status, reload), num: true },
-  ], rows, { empty: "No proposed order matches." });
+  ], rows, { empty: "No proposed order matches (a plan run without network orders proposes none: `cpfr plan --network`)." });
 }
 
 function quantityCell(row, editable, status, reload) {
