@@ -355,4 +355,11 @@ def test_midea_planner_sees_none_of_xiaomi(server: Server, open_as: Any) -> None
         shoot(page, "midea", name)
     text = page_text(page)
     assert "XIAOMI" not in text and "Xiaomi" not in text
+    channels = server.get("/channels", "midea")["items"]
+    assert {row["partner_id"] for row in channels} <= {None, "MIDEA"}
     assert not page.script_errors
+
+    page.click("#logout")
+    page.wait_for_selector("#login-form")
+    assert page.evaluate("sessionStorage.length") == 0
+    assert page.is_hidden("#app") and page.text_content("#pages") == ""
