@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM_STAMP := $(VENV)/.chromium
 DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 PLAN_DIR ?= plan
@@ -22,7 +23,15 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/cpfr serve --db $(DB)
 
-test: $(STAMP)
+# The dashboard's browser test drives Debian's chromium (Playwright downloads no browser).
+$(CHROMIUM_STAMP): $(STAMP)
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	touch $(CHROMIUM_STAMP)
+
+.PHONY: chromium
+chromium: $(CHROMIUM_STAMP)
+
+test: $(STAMP) $(CHROMIUM_STAMP)
 	$(BIN)/python -m pytest -q
 
 check: $(STAMP)

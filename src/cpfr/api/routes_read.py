@@ -121,6 +121,20 @@ def product(ctx: Ctx, sku_id: str) -> dict[str, object]:
     return one(ctx.store.read_table("products", where={"sku_id": sku_id}), f"SKU {sku_id!r}")
 
 
+@router.get("/channels", tags=["alliance"])
+def channels(ctx: Ctx) -> dict[str, object]:
+    """Return the sales channels the caller sees (the platform's, and a brand's own stores), with names."""
+    rows = ctx.store.read_table("channels")
+    return page_of(rows, 1, max(len(rows), 1))
+
+
+@router.get("/categories", tags=["alliance"])
+def categories(ctx: Ctx) -> dict[str, object]:
+    """Return the category tree (code, name, parent, level)."""
+    rows = ctx.store.read_table("categories")
+    return page_of(rows, 1, max(len(rows), 1))
+
+
 @router.get("/price-bands", tags=["alliance"])
 def price_bands(ctx: Ctx, event_id: Code = None) -> dict[str, object]:
     """Rank brands within price bands over a promotion (default: the latest that ended).
