@@ -279,6 +279,7 @@ def _targets(
                 reachable_50=chance.reachable_total.get(0.5),
                 reachable_80=chance.reachable_total.get(0.8),
                 final_q10=chance.quantiles[0.1],
+                final_q50=chance.quantiles[0.5],
                 final_q90=chance.quantiles[0.9],
                 uplift_for_50=chance.uplift_needed[0.5],
                 uplift_for_80=chance.uplift_needed[0.8],
