@@ -8,7 +8,7 @@ DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 PLAN_DIR ?= plan
 
-.PHONY: run serve test check lint bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions bench-fuzz clean
+.PHONY: run serve test check audit lint bench-api bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions bench-fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ check: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	$(MAKE) audit
+
+# Known vulnerabilities of the installed packages (cpfr itself, editable, is skipped). pip-audit asks
+# PyPI's JSON API; a mirror without it, or no network, leaves packages unaudited: that is reported
+# loudly as NOT AUDITED and does not fail the build, while a vulnerability found always does.
+audit: $(STAMP)
+	-@$(BIN)/pip-audit --local --skip-editable --progress-spinner off --format json --output $(VENV)/pip-audit.json
+	@$(BIN)/python -c "$$AUDIT_SUMMARY" $(VENV)/pip-audit.json
+
+bench-api: $(STAMP)
+	$(BIN)/python benchmarks/api_load.py
 
 bench-ingest: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
@@ -64,6 +75,25 @@ bench-exceptions: $(STAMP)
 
 bench-fuzz: $(STAMP)
 	$(BIN)/python benchmarks/fuzz.py
+
+define AUDIT_SUMMARY
+import json, pathlib, sys
+path = pathlib.Path(sys.argv[1])
+try:
+    found = json.loads(path.read_text())["dependencies"]
+except (OSError, ValueError, KeyError):
+    sys.exit(print("pip-audit: NOT AUDITED - the vulnerability service could not be reached (see above)"))
+path.unlink()
+vulnerable = [d for d in found if d.get("vulns")]
+skipped = [d for d in found if "skip_reason" in d and d["skip_reason"] != "distribution marked as editable"]
+for d in vulnerable:
+    print(f"pip-audit: {d['name']} {d['version']}:", ", ".join(v["id"] + " (fixed in " + ", ".join(v["fix_versions"]) + ")" for v in d["vulns"]))
+if skipped:
+    print(f"pip-audit: NOT AUDITED - {len(skipped)} of {len(found)} packages unknown to the vulnerability service (a PyPI mirror without its JSON API?), e.g. {skipped[0]['name']}")
+print(f"pip-audit: {sum('skip_reason' not in d for d in found)} packages audited, {len(vulnerable)} vulnerable")
+sys.exit(1 if vulnerable else 0)
+endef
+export AUDIT_SUMMARY
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) $(PLAN_DIR) $(DB) $(DB).wal .pytest_cache .mypy_cache .ruff_cache

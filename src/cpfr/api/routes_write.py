@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -25,7 +26,7 @@ from cpfr.api.routes_read import consensus_rows, find_exception, network_order_r
 from cpfr.api.service import page_of
 from cpfr.data.schema_types import MAX_UNITS
 from cpfr.data.store import Store
-from cpfr.exceptions import AccessError, InputError, NotFoundError
+from cpfr.exceptions import AccessError, InputError, NotFoundError, ValidationError
 
 router = APIRouter()
 FileName = Annotated[
@@ -90,6 +91,24 @@ def _staged(body: bytes, filename: str, folder: str) -> Path:
     return path
 
 
+def _uploaded(
+    work: Callable[[], dict[str, object]], folder: str, filename: str
+) -> Callable[[], dict[str, object]]:
+    """Wrap ``work`` so its problems name the file as the caller sent it, not the server's staging path."""
+
+    def named() -> dict[str, object]:
+        try:
+            return work()
+        except ValidationError as error:
+            problems = [
+                dataclasses.replace(problem, file=filename) if problem.file.startswith(folder) else problem
+                for problem in error.problems
+            ]
+            raise ValidationError(problems, total=error.total) from None
+
+    return named
+
+
 @router.post("/ingest/{table}", tags=["data"])
 async def ingest(ctx: Ctx, request: Request, table: str, filename: FileName) -> dict[str, object]:
     """Validate an uploaded CSV, Parquet or Excel file and upsert it into ``table`` in one transaction.
@@ -108,7 +127,8 @@ async def ingest(ctx: Ctx, request: Request, table: str, filename: FileName) -> 
             result = ctx.store.ingest(open_source(path), table)
             return {**dataclasses.asdict(result), "file": filename}
 
-        return dict(ctx.service.audited(ctx.store, ctx.principal, "ingest", table, work))  # type: ignore[call-overload]
+        named = _uploaded(work, folder, filename)
+        return dict(ctx.service.audited(ctx.store, ctx.principal, "ingest", table, named))  # type: ignore[call-overload]
 
 
 @router.post("/partner-forecasts", tags=["forecasts"])
@@ -137,7 +157,8 @@ async def submit_forecast(
             submission = submit_partner_forecast(ctx.store, path, arrangement, submitted_on=dt.date.today())
             return {**dataclasses.asdict(submission), "file": filename}
 
-        return dict(ctx.service.audited(ctx.store, ctx.principal, "forecast.submit", partner, work))  # type: ignore[call-overload]
+        named = _uploaded(work, folder, filename)
+        return dict(ctx.service.audited(ctx.store, ctx.principal, "forecast.submit", partner, named))  # type: ignore[call-overload]
 
 
 def _note(ctx: Ctx, exception_id: str, kind: str, text: str) -> dict[str, object]:

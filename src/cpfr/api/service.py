@@ -195,7 +195,11 @@ class Service:
         require(principal, "run_jobs")
         job = Job(f"J{uuid.uuid4().hex[:12]}", kind, principal.user_id, principal.partner_id, now_text())
         self._jobs[job.job_id] = job
-        self._save_job(job)
+        audit = audit_row(
+            principal.user_id, principal.partner_id, f"job.{kind}", job.job_id, {"state": "queued"}
+        )
+        with self.write_lock, self.store.session() as store:
+            store.write_tables({"jobs": pd.DataFrame([job.row()]), "audit_log": audit})
         self._executor.submit(self._run_job, job, principal, work)
         return job
 

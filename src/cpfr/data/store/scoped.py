@@ -5,7 +5,8 @@ receives ``scoped(store, partner_id)`` instead of the store itself. Through it:
 
 - every read keeps only the partner's rows and the platform-shared ones (``partner_id`` empty),
   whatever partner the caller asks for: another partner's rows read as nothing, so they cannot
-  be told apart from rows that do not exist;
+  be told apart from rows that do not exist; in the service's own tables
+  (:data:`PLATFORM_PRIVATE`) an empty ``partner_id`` marks the platform's row, which is not shared;
 - every write is checked row by row: a row of another partner, a platform-shared row, or a fact
   about another partner's SKU is a validation problem and nothing is written;
 - schema changes and whole-store digests are refused.
@@ -32,6 +33,11 @@ from cpfr.exceptions import AccessError, Problem, ValidationError
 PARTNER_WRITABLE: frozenset[str] = frozenset(
     table.name for table in schema.TABLES if not table.protected and table.partner_from is not None
 )
+
+# Tables where an empty partner_id marks a row of the platform's own, not a row shared with every
+# partner: a platform job's progress and errors speak of every partner it plans for ("collaboration:
+# MIDEA: 6 exceptions"), and the platform's users and audit rows are its staff's.
+PLATFORM_PRIVATE: frozenset[str] = frozenset({"jobs", "users", "audit_log"})
 
 
 class PartnerStore(Store):
@@ -71,7 +77,13 @@ class PartnerStore(Store):
     ) -> pd.DataFrame:
         """Return the partner's (and shared) rows of ``table``; another partner's id reads as no rows."""
         rows = self._inner.read_table(
-            table, partner_id=self.partner_id, where=where, start=start, end=end, limit=limit, offset=offset
+            table,
+            partner_id=self.partner_id,
+            where=self._own(table, where),
+            start=start,
+            end=end,
+            limit=limit,
+            offset=offset,
         )
         return rows.iloc[0:0] if self._asks_other(partner_id) else rows
 
@@ -87,7 +99,15 @@ class PartnerStore(Store):
         """Return how many of the partner's (and shared) rows match (0 for another partner's id)."""
         if self._asks_other(partner_id):
             return 0
-        return self._inner.count_rows(table, partner_id=self.partner_id, where=where, start=start, end=end)
+        return self._inner.count_rows(
+            table, partner_id=self.partner_id, where=self._own(table, where), start=start, end=end
+        )
+
+    def _own(self, table: str, where: Mapping[str, object] | None) -> Mapping[str, object] | None:
+        """Return ``where``, keeping only the partner's own rows of a table with platform-private rows."""
+        if table not in PLATFORM_PRIVATE or (where and "partner_id" in where):
+            return where  # a partner_id asked for is matched together with the bound one
+        return {**(where or {}), "partner_id": self.partner_id}
 
     def sales_cube(
         self,
