@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query, Response
 
-from cpfr.api.app import Ctx
+from cpfr.api.app import Context, Ctx
 from cpfr.api.service import download, one, page_of, records
 from cpfr.collab.consensus import latest_overrides
 from cpfr.data.store import CUBE_DIMENSIONS, Store
@@ -41,6 +41,23 @@ def _plan_rows(store: Store, table: str, run_id: str | None, **where: object) ->
     run = latest_run(store, run_id)
     filters = {"run_id": run["run_id"], **{name: value for name, value in where.items() if value is not None}}
     return store.read_table(table, where=filters)
+
+
+def cached(ctx: Context, name: str, compute: Callable[[], pd.DataFrame], *args: object) -> pd.DataFrame:
+    """Return a derived frame for the caller's partner scope, reused until the next write (read-only!)."""
+    return ctx.service.cached((name, ctx.principal.partner_id, *args), compute)
+
+
+def plan_frame(ctx: Context, table: str, run_id: str | None) -> pd.DataFrame:
+    """Return a table of the plan run ``run_id`` (default: the newest) as the caller sees it, cached."""
+    return cached(ctx, table, lambda: _plan_rows(ctx.store, table, run_id), run_id)
+
+
+def _filtered(rows: pd.DataFrame, **equal: object) -> pd.DataFrame:
+    for column, value in equal.items():
+        if value is not None:
+            rows = rows[rows[column] == value]
+    return rows
 
 
 @router.get("/me", tags=["access"])
@@ -83,7 +100,7 @@ def agreements(ctx: Ctx) -> dict[str, object]:
 @router.get("/targets", tags=["alliance"])
 def targets(ctx: Ctx, run_id: Code = None) -> dict[str, object]:
     """Return each target's tracking of the latest plan: progress, pace, gap and attainment probability."""
-    rows = _plan_rows(ctx.store, "plan_targets", run_id)
+    rows = plan_frame(ctx, "plan_targets", run_id)
     return page_of(rows, 1, max(len(rows), 1))
 
 
@@ -91,8 +108,8 @@ def targets(ctx: Ctx, run_id: Code = None) -> dict[str, object]:
 def target(ctx: Ctx, target_id: str, run_id: Code = None) -> dict[str, object]:
     """Return one target: its terms, its tracking and its gap attribution by dimension."""
     terms = one(ctx.store.read_table("targets", where={"target_id": target_id}), f"target {target_id!r}")
-    tracking = _plan_rows(ctx.store, "plan_targets", run_id, target_id=target_id)
-    gaps = _plan_rows(ctx.store, "plan_target_gaps", run_id, target_id=target_id)
+    tracking = _filtered(plan_frame(ctx, "plan_targets", run_id), target_id=target_id)
+    gaps = _filtered(plan_frame(ctx, "plan_target_gaps", run_id), target_id=target_id)
     return {**terms, "tracking": records(tracking), "gaps": records(gaps)}
 
 
@@ -100,7 +117,7 @@ def target(ctx: Ctx, target_id: str, run_id: Code = None) -> dict[str, object]:
 def target_gaps(ctx: Ctx, target_id: str, dimension: Code = None, run_id: Code = None) -> dict[str, object]:
     """Return a target's gap attribution (category, channel, city tier, month) of the latest plan."""
     one(ctx.store.read_table("targets", where={"target_id": target_id}), f"target {target_id!r}")
-    rows = _plan_rows(ctx.store, "plan_target_gaps", run_id, target_id=target_id, dimension=dimension)
+    rows = _filtered(plan_frame(ctx, "plan_target_gaps", run_id), target_id=target_id, dimension=dimension)
     return page_of(rows, 1, max(len(rows), 1))
 
 
@@ -304,7 +321,8 @@ def forecasts(
 ) -> dict[str, object]:
     """Return the platform's forecast with quantiles (default: the latest plan's weekly forecast run)."""
     if run_id is None:
-        run_id = str(latest_run(ctx.store)["forecast_run_id"])
+        runs = cached(ctx, "plan_runs", lambda: latest_run(ctx.store).to_frame().T)
+        run_id = str(runs["forecast_run_id"].iloc[0])
     elif ctx.store.read_table("forecast_runs", where={"run_id": run_id}).empty:
         raise NotFoundError(f"forecast run {run_id!r} not found")
     where = {"run_id": run_id, "sku_id": sku_id, "channel_id": channel_id}
@@ -352,13 +370,14 @@ def exceptions(
     page_size: PageSize = 100,
 ) -> dict[str, object]:
     """Return the ranked exception queue of the latest plan (filters: reason, SKU, status)."""
-    rows = exception_rows(ctx.store, run_id)
-    for column, value in (("reason", reason), ("sku_id", sku_id), ("status", status)):
-        if value is not None:
-            rows = rows[rows[column] == value]
-    names = ctx.store.read_table("products")[["sku_id", "name"]].rename(columns={"name": "product"})
-    rows = rows.merge(names, on="sku_id", how="left")
-    return page_of(rows.sort_values(["partner_id", "rank"]), page, page_size)
+
+    def queue() -> pd.DataFrame:
+        rows = exception_rows(ctx.store, run_id)
+        names = ctx.store.read_table("products")[["sku_id", "name"]].rename(columns={"name": "product"})
+        return rows.merge(names, on="sku_id", how="left").sort_values(["partner_id", "rank"])
+
+    rows = _filtered(cached(ctx, "exceptions", queue, run_id), reason=reason, sku_id=sku_id, status=status)
+    return page_of(rows, page, page_size)
 
 
 def find_exception(store: Store, exception_id: str) -> dict[str, object]:
@@ -404,12 +423,8 @@ def consensus(
     page_size: PageSize = 100,
 ) -> dict[str, object]:
     """Return the latest plan's consensus forecast (platform, partner, weights, consensus, overridden)."""
-    rows = consensus_rows(ctx.store, run_id)
-    if sku_id:
-        rows = rows[rows["sku_id"] == sku_id]
-    if channel_id:
-        rows = rows[rows["channel_id"] == channel_id]
-    return page_of(rows, page, page_size)
+    rows = cached(ctx, "consensus", lambda: consensus_rows(ctx.store, run_id), run_id)
+    return page_of(_filtered(rows, sku_id=sku_id, channel_id=channel_id), page, page_size)
 
 
 @router.get("/consensus/overrides", tags=["collaboration"])
@@ -429,7 +444,7 @@ def order_forecast(
     ctx: Ctx, sku_id: Code = None, run_id: Code = None, page: Page = 1, page_size: PageSize = 100
 ) -> dict[str, object]:
     """Return the order forecast of the latest plan: demand, order-up-to level, position, order per week."""
-    rows = _plan_rows(ctx.store, "plan_order_forecast", run_id, sku_id=sku_id)
+    rows = _filtered(plan_frame(ctx, "plan_order_forecast", run_id), sku_id=sku_id)
     return page_of(rows, page, page_size)
 
 
@@ -459,18 +474,14 @@ def network_orders(
     page_size: PageSize = 100,
 ) -> dict[str, object]:
     """Return today's proposed purchase orders and transfers of the latest plan, edits applied."""
-    rows = network_order_rows(ctx.store, run_id)
-    if sku_id:
-        rows = rows[rows["sku_id"] == sku_id]
-    if kind:
-        rows = rows[rows["kind"] == kind]
-    return page_of(rows, page, page_size)
+    rows = cached(ctx, "network_orders", lambda: network_order_rows(ctx.store, run_id), run_id)
+    return page_of(_filtered(rows, sku_id=sku_id, kind=kind), page, page_size)
 
 
 @router.get("/kpis", tags=["collaboration"])
 def kpis(ctx: Ctx, run_id: Code = None) -> dict[str, object]:
     """Return the collaboration KPIs of the latest plan: each side's accuracy and bias, service, turns."""
-    rows = _plan_rows(ctx.store, "plan_kpis", run_id)
+    rows = plan_frame(ctx, "plan_kpis", run_id)
     return page_of(rows, 1, max(len(rows), 1))
 
 

@@ -180,6 +180,7 @@ def _note(ctx: Ctx, exception_id: str, kind: str, text: str) -> dict[str, object
         action=f"exception.{kind}",
         target=exception_id,
         detail={"text": row["text"]},
+        partner_id=str(row["partner_id"]),
     )
     return row
 
@@ -241,6 +242,7 @@ def override(ctx: Ctx, change: ConsensusIn) -> dict[str, object]:
         action="consensus.override",
         target=f"{change.sku_id}/{change.channel_id}/{change.ds}",
         detail={"old_units": row["old_units"], "new_units": change.units, "why": row["why"]},
+        partner_id=str(row["partner_id"]),
     )
     return {**row, "ds": change.ds.isoformat()}
 
@@ -299,6 +301,7 @@ def edit_order(ctx: Ctx, order_id: str, edit: OrderEditIn) -> dict[str, object]:
         action="order.edit",
         target=order_id,
         detail={"quantity": [found["quantity"], row["quantity"]], "released": row["released"]},
+        partner_id=str(row["partner_id"]),
     )
     return {**found, "quantity": row["quantity"], "released": row["released"]}
 

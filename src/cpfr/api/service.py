@@ -28,6 +28,8 @@ from cpfr.data.store import Store
 from cpfr.data.store.scoped import scoped
 from cpfr.exceptions import AccessError, CpfrError, NotFoundError
 
+CACHE_SECONDS = 5.0  # derived frames are reused this long at most (another server's write: this late)
+CACHE_ENTRIES = 256
 AUTH_CACHE_SECONDS = 30.0  # a key checked once is trusted this long (a revocation elsewhere: this late)
 FAILURES_ALLOWED = 10  # failed authentications per client and window before 429
 FAILURE_WINDOW_SECONDS = 60.0
@@ -79,6 +81,26 @@ class FailureLimiter:
             self._failures[client].append(time.monotonic())
 
 
+class WriteLock:
+    """The server's one write lock (re-entrant); each release after a write starts a new data generation.
+
+    Derived frames cached by :meth:`Service.cached` belong to a generation, so a write in this
+    process makes them stale at once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.generation = 0
+
+    def __enter__(self) -> WriteLock:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.generation += 1
+        self._lock.release()
+
+
 @dataclass
 class Job:
     """A background job as the service tracks it (persisted in the ``jobs`` table on each change of state)."""
@@ -124,7 +146,11 @@ class Service:
     def __init__(self, store: Store, config: ServiceConfig | None = None) -> None:
         self.store = store
         self.config = config or ServiceConfig()
-        self.write_lock = threading.RLock()
+        self.write_lock = WriteLock()
+        self._cache: collections.OrderedDict[tuple[object, ...], tuple[float, object]] = (
+            collections.OrderedDict()
+        )
+        self._cache_lock = threading.Lock()
         self.limiter = FailureLimiter()
         self._keys: dict[str, tuple[Principal, float]] = {}
         self._keys_lock = threading.Lock()
@@ -155,6 +181,27 @@ class Service:
         """Return a store handle for one request, bound to the caller's partner."""
         return scoped(self.store, principal.partner_id)
 
+    def cached(self, key: tuple[object, ...], compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """Return the frame ``compute()`` made for ``key`` in this data generation, computing it once.
+
+        ``key`` must hold the caller's partner scope: a frame is only ever reused for the scope
+        it was read through. Entries live :data:`CACHE_SECONDS` at most (writes by another server
+        on a shared PostgreSQL store are seen that late) and a write here drops them all.
+        """
+        slot = (self.write_lock.generation, *key)
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._cache.get(slot)
+            if hit is not None and hit[0] > now:
+                self._cache.move_to_end(slot)
+                return hit[1]  # type: ignore[return-value]
+        frame = compute()
+        with self._cache_lock:
+            self._cache[slot] = (now + CACHE_SECONDS, frame)
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return frame
+
     # -- writes ---------------------------------------------------------------------
 
     def write(
@@ -166,9 +213,15 @@ class Service:
         action: str,
         target: str,
         detail: Mapping[str, object],
+        partner_id: str | None = None,
     ) -> None:
-        """Write ``frames`` and their audit row in one transaction, serialised with every other write."""
-        audit = audit_row(principal.user_id, principal.partner_id, action, target, dict(detail))
+        """Write ``frames`` and their audit row in one transaction, serialised with every other write.
+
+        The audit row is filed under ``partner_id`` (the partner whose data changed, so that its
+        users see a platform planner's change to it), else under the caller's partner.
+        """
+        owner = partner_id or principal.partner_id
+        audit = audit_row(principal.user_id, owner, action, target, dict(detail))
         with self.write_lock:
             store.write_tables({**frames, "audit_log": audit})
 
