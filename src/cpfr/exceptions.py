@@ -26,7 +26,22 @@ domain code raises these and never names a flag or an exit code itself.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# A problem's file names a workbook's sheet as ``sales.xlsx[Sheet1]`` (Excel forbids [ ] in sheet names).
+_SHEET_LABEL = re.compile(r"^(?P<file>.+\.xls[xm])\[(?P<sheet>[^\[\]]+)\]$", re.IGNORECASE)
+
+
+def sheet_label(file: str, sheet: str) -> str:
+    """Return the name problems in ``sheet`` of the workbook ``file`` are reported under.
+
+    Examples
+    --------
+    >>> sheet_label("sales.xlsx", "Sheet1")
+    'sales.xlsx[Sheet1]'
+    """
+    return f"{file}[{sheet}]"
 
 
 class CpfrError(Exception):
@@ -60,10 +75,12 @@ class Problem:
     Attributes
     ----------
     file : str
-        The file's path as the user gave it.
+        The file's path as the user gave it; for a workbook with the sheet,
+        ``sales.xlsx[Sheet1]`` (:func:`sheet_label`).
     row : int
         The line number a person sees in the file: for CSV the header is
-        line 1 and the first data row line 2; for Parquet the first row is 1.
+        line 1 and the first data row line 2; for Parquet the first row is 1;
+        for a workbook the row number Excel shows.
         0 means the problem concerns the whole file (e.g. it is empty).
     column : str
         The column the problem is in ('' when it concerns a whole row).
@@ -81,6 +98,13 @@ class Problem:
 
     def __str__(self) -> str:
         shown = "missing" if self.value is None else f"value {self.value!r}"
+        if _SHEET_LABEL.match(self.file):
+            # A sheet is read by rows and columns, not opened at a line as a text file is
+            # (``FILE:LINE:`` is the form editors jump to): say it as Excel shows it.
+            where = [f"row {self.row}"] if self.row else []
+            where += [f"column {self.column}"] if self.column else []
+            place = f"{self.file} {', '.join(where)}" if where else self.file
+            return f"{place}: {shown} — expected {self.expected}"
         return f"{self.file}:{self.row}:{self.column}: {shown} — expected {self.expected}"
 
 
@@ -101,7 +125,10 @@ class ValidationError(InputError):
         super().__init__(self.report())
 
     def report(self) -> str:
-        """Return the problems as lines ``FILE:ROW:COLUMN: value 'x' — expected ...``."""
+        """Return the problems as lines ``FILE:ROW:COLUMN: value 'x' — expected ...``.
+
+        A workbook's problems read ``FILE[SHEET] row ROW, column COLUMN: ...`` instead.
+        """
         lines = [str(problem) for problem in self.problems]
         if self.total > len(self.problems):
             lines.append(f"... and {self.total - len(self.problems)} more problems ({self.total} in all)")

@@ -48,10 +48,10 @@ def test_export_of_an_unknown_table_or_format_fails_cleanly(db_path: Path, tmp_p
     unknown = cli("export", "salez", "--output", tmp_path / "x.csv", "--db", db_path)
     assert unknown.exit_code == 2
     assert "unknown table 'salez'" in unknown.output
-    bad_format = cli("export", "sales", "--output", tmp_path / "x.xlsx", "--db", db_path)
+    bad_format = cli("export", "sales", "--output", tmp_path / "x.ods", "--db", db_path)
     assert bad_format.exit_code == 2
-    assert ".xlsx" in bad_format.output
-    assert not (tmp_path / "x.xlsx").exists()
+    assert ".ods" in bad_format.output
+    assert not (tmp_path / "x.ods").exists()
 
 
 def test_summary_shows_attainment_and_breakdowns(db_path: Path, cli: Cli) -> None:

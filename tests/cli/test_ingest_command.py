@@ -232,7 +232,7 @@ def test_corrupt_parquet_names_the_file(
     [
         (["missing.csv", "--table", "sales"], "missing.csv: no such file"),
         (["{sales}", "--table", "salez"], "unknown table 'salez'"),
-        (["{xlsx}", "--table", "sales"], "unknown file type '.xlsx'"),
+        (["{ods}", "--table", "sales"], "unknown file type '.ods'"),
     ],
 )
 def test_usage_errors_exit_2_and_name_what_is_wrong(
@@ -242,7 +242,7 @@ def test_usage_errors_exit_2_and_name_what_is_wrong(
     write_file: Callable[[str, str | bytes], Path],
     cli: Callable[..., Result],
 ) -> None:
-    files = {"{sales}": str(write_file("ok.csv", H)), "{xlsx}": str(write_file("sheet.xlsx", b"PK"))}
+    files = {"{sales}": str(write_file("ok.csv", H)), "{ods}": str(write_file("sheet.ods", b"PK"))}
     before = _digest(db_path)
     result = cli("ingest", *[files.get(arg, arg) for arg in args], "--db", db_path)
     assert result.exit_code == 2

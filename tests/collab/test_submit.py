@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -94,3 +95,33 @@ def test_a_file_without_the_columns_is_refused(collab_store: Store, tmp_path: Pa
     path = write(tmp_path, "wrong.csv", "sku,week,qty\nA,2025-07-07,1\n")
     with pytest.raises(InputError, match=r"wrong\.csv:1:sku_id"):
         submit_partner_forecast(collab_store, path, arrangement_for(collab_store, "LENOVO"))
+
+
+def test_a_workbook_submission_names_sheet_and_excel_rows(collab_store: Store, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    lenovo = _skus(collab_store, "LENOVO")[0]
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "partner_forecasts"
+    sheet.append(["sku_id", "channel_id", "ds", "units"])
+    sheet.append([lenovo, "JD_ONLINE", dt.datetime(2025, 7, 21), 10.0])  # row 2: fine
+    sheet.append([None, None, None, None])  # row 3: empty, skipped
+    sheet.append([lenovo, "JD_ONLINE", dt.datetime(2025, 7, 22), 10])  # row 4: not a Monday
+    sheet.append([lenovo, "JD_ONLINE", dt.datetime(2025, 7, 28), "lots"])  # row 5: not a number
+    path = tmp_path / "lenovo.xlsx"
+    book.save(path)
+    before = collab_store.read_table("partner_forecasts")
+    with pytest.raises(ValidationError) as caught:
+        submit_partner_forecast(collab_store, path, arrangement_for(collab_store, "LENOVO"))
+    found = {(problem.file, problem.row, problem.column) for problem in caught.value.problems}
+    assert found == {(f"{path}[partner_forecasts]", 4, "ds"), (f"{path}[partner_forecasts]", 5, "units")}
+    pd.testing.assert_frame_equal(before, collab_store.read_table("partner_forecasts"))
+    sheet.delete_rows(4, 2)
+    book.save(path)
+    result = submit_partner_forecast(collab_store, path, arrangement_for(collab_store, "LENOVO"))
+    assert (result.rows, result.first_week) == (1, dt.date(2025, 7, 21))
+    stored = collab_store.read_table("partner_forecasts", partner_id="LENOVO")
+    row = stored[(stored["sku_id"] == lenovo) & (pd.to_datetime(stored["ds"]) == "2025-07-21")]
+    assert row["units"].tolist() == [10.0]

@@ -51,7 +51,11 @@ OutputOption = TableOutputOption
 @collab_app.command("submit")
 def submit(
     path: Annotated[
-        Path, typer.Argument(metavar="FILE", help="sku_id, channel_id, ds, units (or unique_id, ds, y).")
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help=".csv, .xlsx or .parquet: sku_id, channel_id, ds, units (or unique_id, ds, y).",
+        ),
     ],
     partner: PartnerOption,
     config: ConfigOption = None,

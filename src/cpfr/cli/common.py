@@ -42,7 +42,7 @@ WaitOption = Annotated[
 TableOutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Also write the table (.parquet or .csv).")
 ]
-PathArgument = Annotated[Path, typer.Argument(help="A .csv or .parquet file.", show_default=False)]
+PathArgument = Annotated[Path, typer.Argument(help="A .csv, .xlsx or .parquet file.", show_default=False)]
 
 
 USER_ENV_VAR = "CPFR_USER"

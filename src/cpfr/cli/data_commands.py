@@ -12,6 +12,7 @@ from cpfr.cli.common import DEFAULT_WAIT_SECONDS, DbOption, PathArgument, WaitOp
 from cpfr.data import schema
 from cpfr.data.ingest import ingest_file
 from cpfr.data.store import open_store
+from cpfr.exceptions import InputError
 
 db_app = typer.Typer(help="Inspect and migrate the store.", no_args_is_help=True)
 
@@ -37,7 +38,7 @@ def ingest(
 
 def export(
     table: Annotated[str, typer.Argument(help="Table to export.", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output .parquet or .csv file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output .parquet, .csv or .xlsx file.")],
     db: DbOption = None,
     wait: WaitOption = DEFAULT_WAIT_SECONDS,
     partner: Annotated[
@@ -47,13 +48,29 @@ def export(
         bool,
         typer.Option(
             "--raw-csv",
-            help="Keep CSV text cells as stored (by default a cell starting with = + - @ gets a leading ').",
+            help=(
+                "Keep CSV text cells as stored (by default a cell starting with = + - @ gets a leading '). "
+                "An .xlsx export always writes such cells as text, unchanged."
+            ),
         ),
     ] = False,
 ) -> None:
-    """Write TABLE to a Parquet or CSV file."""
+    """Write TABLE to a Parquet, CSV or Excel file (one sheet named like the table)."""
+    with reported_errors():
+        if output.suffix.lower() not in (".parquet", ".csv", ".xlsx"):
+            raise InputError(
+                f"{output}: unknown file type {output.suffix!r} — expected .parquet, .csv or .xlsx"
+            )
     with reported_errors(), open_store(db, mode="read", wait_seconds=wait) as store:
-        rows = store.export(table, output, partner_id=partner, spreadsheet_safe=not raw_csv)
+        if output.suffix.lower() == ".xlsx":
+            # Excel is written above the store: the store reads rows, the report layer lays out sheets.
+            from cpfr.report.workbook import write_workbook
+
+            frame = store.read_table(table, partner_id=partner)
+            write_workbook(output, {table: frame})
+            rows = len(frame)
+        else:
+            rows = store.export(table, output, partner_id=partner, spreadsheet_safe=not raw_csv)
     console.print(f"wrote {rows:,} rows of {table} to {output}", highlight=False)
 
 

@@ -13,6 +13,7 @@ from cpfr.collab.consensus import consensus_forecast, order_forecast, record_ove
 from cpfr.collab.cycle import CycleResult, run_cycle
 from cpfr.collab.exceptions import find_exceptions
 from cpfr.collab.kpis import partner_kpis
+from cpfr.collab.partner_view import for_partner
 from cpfr.collab.submit import Submission, submit_partner_forecast
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "arrangements",
     "consensus_forecast",
     "find_exceptions",
+    "for_partner",
     "order_forecast",
     "partner_accuracy",
     "partner_kpis",

@@ -107,6 +107,9 @@ class CycleResult:
         The plan run the results were saved under in the store (None when not saved).
     names : Names
         Display names of the codes in the tables.
+    owners : dict of str to str
+        The partner owning each SKU (``products.partner_id``): what cuts the SKU-level tables
+        without a ``partner_id`` column (network orders, the platform forecast) by partner.
     """
 
     as_of: dt.date
@@ -124,6 +127,7 @@ class CycleResult:
     notes: list[str] = field(default_factory=list)
     run_id: str | None = None
     names: Names = field(default_factory=Names)
+    owners: dict[str, str] = field(default_factory=dict)
 
 
 def run_cycle(
@@ -211,6 +215,7 @@ def run_cycle(
         seconds=seconds,
         notes=notes,
         names=Names.of(store),
+        owners={str(sku): str(partner) for sku, partner in owner.dropna().items()},
     )
     if now is None:
         return result

@@ -1,6 +1,6 @@
 """A partner submits its own forecast (VICS CPFR task 3): validated like any ingest, all or nothing.
 
-The file is long format, either ``sku_id, channel_id, ds, units`` or
+The file (CSV, Excel or Parquet) is long format, either ``sku_id, channel_id, ds, units`` or
 Nixtla's ``unique_id, ds, y`` with ``unique_id = "<sku_id>@<channel_id>"``.
 ``ds`` is the Monday a forecast week starts. Beyond the table's own rules
 (numbers, dates, known SKUs and channels) a submission must keep to the
@@ -45,10 +45,9 @@ def submit_partner_forecast(
     store: Store, path: Path, arrangement: Arrangement, *, submitted_on: dt.date | None = None
 ) -> Submission:
     """Validate ``path`` against the table and ``arrangement``, then store it in ``partner_forecasts``."""
-    label = str(path)
-    frame, first_row = _read(path)
+    frame, rows, label = _read(path)
     frame = _normalise(frame, label)
-    problems = _problems(store, frame, arrangement, label, first_row)
+    problems = _problems(store, frame, arrangement, label, rows)
     if problems:
         raise ValidationError(problems[:50], total=len(problems))
     frame = frame.assign(
@@ -64,7 +63,10 @@ def submit_partner_forecast(
             result = store.ingest(open_source(staged), "partner_forecasts")
         except ValidationError as error:  # the table's own rules: name the user's file, not the staging copy
             raise ValidationError(
-                [dataclasses.replace(p, file=label, row=p.row - 1 + first_row) for p in error.problems],
+                [
+                    dataclasses.replace(p, file=label, row=int(rows[p.row - 1]) if p.row >= 1 else 0)
+                    for p in error.problems
+                ],
                 total=error.total,
             ) from None
     weeks = pd.to_datetime(frame["ds"])
@@ -79,18 +81,27 @@ def submit_partner_forecast(
     )
 
 
-def _read(path: Path) -> tuple[pd.DataFrame, int]:
+def _read(path: Path) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """Return the file's rows, the row number a person sees for each, and the name problems go under."""
     suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        # A workbook is read as the ingester reads it (the sheet named partner_forecasts, else the
+        # first): cells as text, refused cells reported, rows numbered as Excel shows them.
+        source = open_source(path, table="partner_forecasts")
+        frame, rows = source.read_frame()
+        return frame.replace({"": None}), rows, source.label
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype={"sku_id": str, "channel_id": str, "unique_id": str}), 2
+            frame = pd.read_csv(path, dtype={"sku_id": str, "channel_id": str, "unique_id": str})
+            return frame, np.arange(2, len(frame) + 2), str(path)
         if suffix == ".parquet":
-            return pd.read_parquet(path), 1
+            frame = pd.read_parquet(path)
+            return frame, np.arange(1, len(frame) + 1), str(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (ValueError, OSError) as error:
         raise InputError(f"{path}: cannot be read: {error}") from None
-    raise InputError(f"{path}: unknown file type {suffix!r} — expected .csv or .parquet")
+    raise InputError(f"{path}: unknown file type {suffix!r} — expected .csv, .xlsx or .parquet")
 
 
 def _normalise(frame: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -110,7 +121,7 @@ def _normalise(frame: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 def _problems(
-    store: Store, frame: pd.DataFrame, arrangement: Arrangement, label: str, first_row: int
+    store: Store, frame: pd.DataFrame, arrangement: Arrangement, label: str, row_numbers: np.ndarray
 ) -> list[Problem]:
     """Check every row against the arrangement and the basic rules; return what is wrong."""
     owners = store.read_table("products").set_index("sku_id")["partner_id"]
@@ -120,7 +131,7 @@ def _problems(
         for position in rows[:50]:
             value = frame[column].iloc[position]
             shown = None if pd.isna(value) else str(value)
-            problems.append(Problem(label, int(position) + first_row, column, shown, expected))
+            problems.append(Problem(label, int(row_numbers[position]), column, shown, expected))
 
     sku = frame["sku_id"].astype("string")
     unknown = ~sku.isin(owners.index).fillna(False).to_numpy()

@@ -1,4 +1,4 @@
-"""Load a planner's CSV or Parquet file into a table of the store, safely.
+"""Load a planner's CSV, Excel or Parquet file into a table of the store, safely.
 
 Every problem in the file is reported (file, row, column, value, what was
 expected); the file is written in one transaction or not at all; rows whose
@@ -24,7 +24,8 @@ def ingest_file(
     store : Store
         An open store.
     path : str or path-like
-        A ``.csv`` (UTF-8, header line) or ``.parquet`` file.
+        A ``.csv`` (UTF-8, header line), ``.xlsx`` (the sheet named like ``table``, else the
+        first; see :mod:`cpfr.data.xlsx_source`) or ``.parquet`` file.
     table : str
         Target table, one of :data:`cpfr.data.schema.USER_TABLES`.
     dry_run : bool
@@ -45,4 +46,4 @@ def ingest_file(
         The file breaks the table's rules; ``.problems`` lists them.
     """
     schema.user_table(table)  # before reading the file: a typo costs nothing
-    return store.ingest(open_source(path), table, dry_run=dry_run)
+    return store.ingest(open_source(path, table=table), table, dry_run=dry_run)

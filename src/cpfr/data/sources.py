@@ -1,9 +1,11 @@
 """Input files as the store's ingester sees them: format, columns, row numbers.
 
-A :class:`SourceFile` hides whether a file is CSV or Parquet. Parquet is left
-on disk so the store can stream it (memory stays well under the file's
-in-memory size); CSV is read by pyarrow as text, so a value that does not
-parse is reported as the user wrote it, with the line number a person sees.
+A :class:`SourceFile` hides whether a file is CSV, an Excel workbook or
+Parquet. Parquet is left on disk so the store can stream it (memory stays well
+under the file's in-memory size); CSV is read by pyarrow as text, and a
+workbook's sheet by :mod:`cpfr.data.xlsx_source` as text too, so a value that
+does not parse is reported as the user wrote it, with the line (or Excel row)
+number a person sees.
 """
 
 from __future__ import annotations
@@ -35,23 +37,25 @@ RESERVED_COLUMNS = frozenset({ROW_COLUMN, "file_row_number", "filename", "file_i
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A CSV or Parquet file opened for ingestion.
+    """A CSV, Excel or Parquet file opened for ingestion.
 
     Attributes
     ----------
     path : Path or None
         The file (None for rows cpfr hands over from memory).
     label : str
-        The path as the user gave it, used in every message.
-    format : {'csv', 'parquet', 'frame'}
+        The path as the user gave it, used in every message (for a workbook
+        with the sheet read: ``sales.xlsx[Sheet1]``).
+    format : {'csv', 'xlsx', 'parquet', 'frame'}
         File format, from the extension ('frame': rows from memory).
     columns : tuple of str
         Column names in file order.
     header_row : int
         The row number problems about columns are reported at (1 for a CSV
-        header line, 0 for Parquet, whose schema is not a row).
+        header line, the header's Excel row for a workbook, 0 for Parquet,
+        whose schema is not a row).
     arrow : pyarrow.Table or None
-        For CSV, the text of every cell plus ``__row``; None for Parquet.
+        For CSV and workbooks, the text of every cell plus ``__row``; None for Parquet.
     num_rows : int
         Data rows in the file.
     """
@@ -65,7 +69,7 @@ class SourceFile:
     num_rows: int
 
     def read_frame(self) -> tuple[pd.DataFrame, np.ndarray]:
-        """Return the rows as a DataFrame (CSV cells as text) and the row number a person sees for each.
+        """Return the rows as a DataFrame (CSV and workbook cells as text) and the row numbers a person sees.
 
         Raises
         ------
@@ -98,16 +102,24 @@ class SourceFile:
         return digest.hexdigest()
 
 
-def open_source(path: str | os.PathLike[str]) -> SourceFile:
+def open_source(path: str | os.PathLike[str], *, table: str | None = None) -> SourceFile:
     """Open ``path`` for ingestion, or raise an error naming the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv`` (or ``.txt``), ``.xlsx`` (or ``.xlsm``) or ``.parquet`` (or ``.pq``) file.
+    table : str, optional
+        The table the rows are for: a workbook's sheet of that name is read rather than its
+        first (:mod:`cpfr.data.xlsx_source`). Other formats ignore it.
 
     Raises
     ------
     InputError
-        The file does not exist or its extension is neither CSV nor Parquet.
+        The file does not exist or its extension is none of the above.
     ValidationError
         The file is empty, not UTF-8, has duplicate or blank column names,
-        or cannot be parsed.
+        or cannot be parsed (a workbook: refused cells, see :mod:`cpfr.data.xlsx_source`).
     """
     label = str(path)
     file_path = Path(path)
@@ -122,7 +134,13 @@ def open_source(path: str | os.PathLike[str]) -> SourceFile:
         return _open_parquet(file_path, label)
     if suffix in (".csv", ".txt"):
         return _open_csv(file_path, label)
-    raise InputError(f"{label}: unknown file type {suffix!r} — expected .csv or .parquet")
+    if suffix in (".xlsx", ".xlsm"):
+        from cpfr.data.xlsx_source import open_workbook  # openpyxl is imported only for workbooks
+
+        return open_workbook(file_path, label, table)
+    if suffix == ".xls":
+        raise InputError(f"{label}: an Excel 97-2003 workbook — save it as .xlsx (or .csv) first")
+    raise InputError(f"{label}: unknown file type {suffix!r} — expected .csv, .xlsx or .parquet")
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:

@@ -121,9 +121,11 @@ def _about(result: CycleResult) -> Section:
     if {"miss", "actual"} <= set(accuracy.columns) and accuracy["actual"].sum() > 0:
         wape = float(accuracy["miss"].sum() / accuracy["actual"].sum())
         lines.append(f"Platform forecast's backtest WAPE over every series: {format_value(wape, 'percent')}.")
+    # The example is a partner of this report: a partner's own report names no other brand.
+    example = next(iter(sorted(result.names.partners.items())), ("XIAOMI", "Xiaomi"))
     lines.append(
-        "Names stand beside the codes they belong to, as 'Xiaomi (XIAOMI)'; a code shows alone where the "
-        "store holds no name for it."
+        f"Names stand beside the codes they belong to, as '{named(example[0], dict([example]))}'; a code "
+        "shows alone where the store holds no name for it."
     )
     steps = pd.DataFrame(
         # Text with one decimal, so the column lines up ("6.0", not "6" under "5.9").
