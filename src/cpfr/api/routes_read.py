@@ -15,7 +15,7 @@ import pandas as pd
 from fastapi import APIRouter, Query, Response
 
 from cpfr.api.app import Context, Ctx
-from cpfr.api.service import download, one, page_of, records
+from cpfr.api.service import download, one, page_json, page_of, records
 from cpfr.collab.consensus import latest_overrides
 from cpfr.data.store import CUBE_DIMENSIONS, Store
 from cpfr.exceptions import InputError, NotFoundError
@@ -41,6 +41,11 @@ def _plan_rows(store: Store, table: str, run_id: str | None, **where: object) ->
     run = latest_run(store, run_id)
     filters = {"run_id": run["run_id"], **{name: value for name, value in where.items() if value is not None}}
     return store.read_table(table, where=filters)
+
+
+def as_json(text: str) -> Response:
+    """Return JSON text built by :func:`cpfr.api.service.page_json` as the response."""
+    return Response(text, media_type="application/json")
 
 
 def cached(ctx: Context, name: str, compute: Callable[[], pd.DataFrame], *args: object) -> pd.DataFrame:
@@ -73,12 +78,12 @@ def me(ctx: Ctx) -> dict[str, object]:
 
 
 @router.get("/partners", tags=["alliance"])
-def partners(ctx: Ctx) -> dict[str, object]:
+def partners(ctx: Ctx) -> Response:
     """Return the partners the caller sees (a brand: itself)."""
     rows = ctx.store.read_table("partners")
     if ctx.principal.partner_id is not None:
         rows = rows[rows["partner_id"] == ctx.principal.partner_id]
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 @router.get("/partners/{partner_id}", tags=["alliance"])
@@ -91,17 +96,17 @@ def partner(ctx: Ctx, partner_id: str) -> dict[str, object]:
 
 
 @router.get("/agreements", tags=["alliance"])
-def agreements(ctx: Ctx) -> dict[str, object]:
+def agreements(ctx: Ctx) -> Response:
     """Return the alliance agreements the caller sees."""
     rows = ctx.store.read_table("agreements")
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 @router.get("/targets", tags=["alliance"])
-def targets(ctx: Ctx, run_id: Code = None) -> dict[str, object]:
+def targets(ctx: Ctx, run_id: Code = None) -> Response:
     """Return each target's tracking of the latest plan: progress, pace, gap and attainment probability."""
     rows = plan_frame(ctx, "plan_targets", run_id)
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 @router.get("/targets/{target_id}", tags=["alliance"])
@@ -114,22 +119,20 @@ def target(ctx: Ctx, target_id: str, run_id: Code = None) -> dict[str, object]:
 
 
 @router.get("/targets/{target_id}/gaps", tags=["alliance"])
-def target_gaps(ctx: Ctx, target_id: str, dimension: Code = None, run_id: Code = None) -> dict[str, object]:
+def target_gaps(ctx: Ctx, target_id: str, dimension: Code = None, run_id: Code = None) -> Response:
     """Return a target's gap attribution (category, channel, city tier, month) of the latest plan."""
     one(ctx.store.read_table("targets", where={"target_id": target_id}), f"target {target_id!r}")
     rows = _filtered(plan_frame(ctx, "plan_target_gaps", run_id), target_id=target_id, dimension=dimension)
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 @router.get("/products", tags=["alliance"])
-def products(
-    ctx: Ctx, page: Page = 1, page_size: PageSize = 100, category_id: Code = None
-) -> dict[str, object]:
+def products(ctx: Ctx, page: Page = 1, page_size: PageSize = 100, category_id: Code = None) -> Response:
     """Return the products the caller sees, with names, categories, prices and price bands."""
     where = {"category_id": category_id} if category_id else None
     total = ctx.store.count_rows("products", where=where)
     rows = ctx.store.read_table("products", where=where, limit=page_size, offset=(page - 1) * page_size)
-    return page_of(rows, page, page_size, total)
+    return as_json(page_json(rows, page, page_size, total))
 
 
 @router.get("/products/{sku_id}", tags=["alliance"])
@@ -139,17 +142,17 @@ def product(ctx: Ctx, sku_id: str) -> dict[str, object]:
 
 
 @router.get("/channels", tags=["alliance"])
-def channels(ctx: Ctx) -> dict[str, object]:
+def channels(ctx: Ctx) -> Response:
     """Return the sales channels the caller sees (the platform's, and a brand's own stores), with names."""
     rows = ctx.store.read_table("channels")
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 @router.get("/categories", tags=["alliance"])
-def categories(ctx: Ctx) -> dict[str, object]:
+def categories(ctx: Ctx) -> Response:
     """Return the category tree (code, name, parent, level)."""
     rows = ctx.store.read_table("categories")
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 @router.get("/price-bands", tags=["alliance"])
@@ -182,10 +185,10 @@ def price_bands(ctx: Ctx, event_id: Code = None) -> dict[str, object]:
 
 
 @router.get("/events", tags=["alliance"])
-def events(ctx: Ctx) -> dict[str, object]:
+def events(ctx: Ctx) -> Response:
     """Return the events (618, Double 11, subsidies, launches) the caller sees."""
     rows = ctx.store.read_table("events")
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 def _locations(store: Store, channel_id: str | None, city_tier: int | None) -> list[str] | None:
@@ -235,7 +238,7 @@ def sales(
     rows = ctx.store.read_table(
         "sales", where=where, start=start, end=end, limit=page_size, offset=(page - 1) * page_size
     )
-    return page_of(rows, page, page_size, total)
+    return as_json(page_json(rows, page, page_size, total))
 
 
 @router.get("/sales/cube", tags=["data"])
@@ -246,7 +249,7 @@ def sales_cube(
     channel_id: Code = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
-) -> dict[str, object]:
+) -> Response:
     """Return units and GMV grouped by dimensions (e.g. ``week,channel_id``), optionally of one SKU."""
     dims = [name.strip() for name in by.split(",") if name.strip()]
     unknown = [name for name in dims if name not in CUBE_DIMENSIONS]
@@ -262,7 +265,7 @@ def sales_cube(
         cube = cube[cube["channel_id"] == channel_id]
     if extra:
         cube = cube.groupby(dims, as_index=False)[["units", "gmv_yuan"]].sum() if dims else cube
-    return page_of(cube, 1, max(len(cube), 1))
+    return as_json(page_json(cube, 1, max(len(cube), 1)))
 
 
 def _paged_table(
@@ -273,13 +276,13 @@ def _paged_table(
     page_size: int,
     start: dt.date | None = None,
     end: dt.date | None = None,
-) -> dict[str, object]:
+) -> Response:
     kept = {name: value for name, value in where.items() if value is not None}
     total = store.count_rows(table, where=kept, start=start, end=end)
     rows = store.read_table(
         table, where=kept, start=start, end=end, limit=page_size, offset=(page - 1) * page_size
     )
-    return page_of(rows, page, page_size, total)
+    return as_json(page_json(rows, page, page_size, total))
 
 
 @router.get("/inventory", tags=["data"])
@@ -291,23 +294,23 @@ def inventory(
     end: dt.date | None = None,
     page: Page = 1,
     page_size: PageSize = 100,
-) -> dict[str, object]:
+) -> Response:
     """Return stock snapshots (on hand, in transit, stock-outs) by SKU and site."""
     where = {"sku_id": sku_id, "site_id": site_id}
     return _paged_table(ctx.store, "inventory", where, page, page_size, start=start, end=end)
 
 
 @router.get("/orders", tags=["data"])
-def orders(ctx: Ctx, sku_id: Code = None, page: Page = 1, page_size: PageSize = 100) -> dict[str, object]:
+def orders(ctx: Ctx, sku_id: Code = None, page: Page = 1, page_size: PageSize = 100) -> Response:
     """Return purchase orders and transfers."""
     return _paged_table(ctx.store, "orders", {"sku_id": sku_id}, page, page_size)
 
 
 @router.get("/forecast-runs", tags=["forecasts"])
-def forecast_runs(ctx: Ctx) -> dict[str, object]:
+def forecast_runs(ctx: Ctx) -> Response:
     """Return the forecast runs the caller sees."""
     rows = ctx.store.read_table("forecast_runs")
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 @router.get("/forecasts", tags=["forecasts"])
@@ -318,7 +321,7 @@ def forecasts(
     run_id: Code = None,
     page: Page = 1,
     page_size: PageSize = 100,
-) -> dict[str, object]:
+) -> Response:
     """Return the platform's forecast with quantiles (default: the latest plan's weekly forecast run)."""
     if run_id is None:
         runs = cached(ctx, "plan_runs", lambda: latest_run(ctx.store).to_frame().T)
@@ -332,7 +335,7 @@ def forecasts(
 @router.get("/partner-forecasts", tags=["forecasts"])
 def partner_forecasts(
     ctx: Ctx, sku_id: Code = None, channel_id: Code = None, page: Page = 1, page_size: PageSize = 100
-) -> dict[str, object]:
+) -> Response:
     """Return the forecasts the partners submitted (a brand: its own)."""
     where = {"sku_id": sku_id, "channel_id": channel_id}
     return _paged_table(ctx.store, "partner_forecasts", where, page, page_size)
@@ -368,7 +371,7 @@ def exceptions(
     run_id: Code = None,
     page: Page = 1,
     page_size: PageSize = 100,
-) -> dict[str, object]:
+) -> Response:
     """Return the ranked exception queue of the latest plan (filters: reason, SKU, status)."""
 
     def queue() -> pd.DataFrame:
@@ -377,7 +380,7 @@ def exceptions(
         return rows.merge(names, on="sku_id", how="left").sort_values(["partner_id", "rank"])
 
     rows = _filtered(cached(ctx, "exceptions", queue, run_id), reason=reason, sku_id=sku_id, status=status)
-    return page_of(rows, page, page_size)
+    return as_json(page_json(rows, page, page_size))
 
 
 def find_exception(store: Store, exception_id: str) -> dict[str, object]:
@@ -421,20 +424,20 @@ def consensus(
     run_id: Code = None,
     page: Page = 1,
     page_size: PageSize = 100,
-) -> dict[str, object]:
+) -> Response:
     """Return the latest plan's consensus forecast (platform, partner, weights, consensus, overridden)."""
     rows = cached(ctx, "consensus", lambda: consensus_rows(ctx.store, run_id), run_id)
-    return page_of(_filtered(rows, sku_id=sku_id, channel_id=channel_id), page, page_size)
+    return as_json(page_json(_filtered(rows, sku_id=sku_id, channel_id=channel_id), page, page_size))
 
 
 @router.get("/consensus/overrides", tags=["collaboration"])
-def overrides(ctx: Ctx, sku_id: Code = None, page: Page = 1, page_size: PageSize = 100) -> dict[str, object]:
+def overrides(ctx: Ctx, sku_id: Code = None, page: Page = 1, page_size: PageSize = 100) -> Response:
     """Return the override trail: who changed which consensus value, when and why."""
     return _paged_table(ctx.store, "consensus_overrides", {"sku_id": sku_id}, page, page_size)
 
 
 @router.get("/consensus/proposals", tags=["collaboration"])
-def proposals(ctx: Ctx, sku_id: Code = None, page: Page = 1, page_size: PageSize = 100) -> dict[str, object]:
+def proposals(ctx: Ctx, sku_id: Code = None, page: Page = 1, page_size: PageSize = 100) -> Response:
     """Return the consensus values partners proposed."""
     return _paged_table(ctx.store, "consensus_proposals", {"sku_id": sku_id}, page, page_size)
 
@@ -442,10 +445,10 @@ def proposals(ctx: Ctx, sku_id: Code = None, page: Page = 1, page_size: PageSize
 @router.get("/order-forecast", tags=["orders"])
 def order_forecast(
     ctx: Ctx, sku_id: Code = None, run_id: Code = None, page: Page = 1, page_size: PageSize = 100
-) -> dict[str, object]:
+) -> Response:
     """Return the order forecast of the latest plan: demand, order-up-to level, position, order per week."""
     rows = _filtered(plan_frame(ctx, "plan_order_forecast", run_id), sku_id=sku_id)
-    return page_of(rows, page, page_size)
+    return as_json(page_json(rows, page, page_size))
 
 
 def network_order_rows(store: Store, run_id: str | None = None) -> pd.DataFrame:
@@ -472,27 +475,27 @@ def network_orders(
     run_id: Code = None,
     page: Page = 1,
     page_size: PageSize = 100,
-) -> dict[str, object]:
+) -> Response:
     """Return today's proposed purchase orders and transfers of the latest plan, edits applied."""
     rows = cached(ctx, "network_orders", lambda: network_order_rows(ctx.store, run_id), run_id)
-    return page_of(_filtered(rows, sku_id=sku_id, kind=kind), page, page_size)
+    return as_json(page_json(_filtered(rows, sku_id=sku_id, kind=kind), page, page_size))
 
 
 @router.get("/kpis", tags=["collaboration"])
-def kpis(ctx: Ctx, run_id: Code = None) -> dict[str, object]:
+def kpis(ctx: Ctx, run_id: Code = None) -> Response:
     """Return the collaboration KPIs of the latest plan: each side's accuracy and bias, service, turns."""
     rows = plan_frame(ctx, "plan_kpis", run_id)
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 @router.get("/plan-runs", tags=["jobs"])
-def plan_runs(ctx: Ctx) -> dict[str, object]:
+def plan_runs(ctx: Ctx) -> Response:
     """Return the plan runs the caller sees, newest first."""
     rows = ctx.store.read_table("plan_runs").sort_values("created_at", ascending=False)
     rows["stage_seconds"] = [
         json.loads(text) if isinstance(text, str) else None for text in rows["stage_seconds"]
     ]
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 @router.get("/plan-runs/{run_id}", tags=["jobs"])
@@ -502,12 +505,12 @@ def plan_run(ctx: Ctx, run_id: str) -> dict[str, object]:
 
 
 @router.get("/jobs", tags=["jobs"])
-def jobs(ctx: Ctx) -> dict[str, object]:
+def jobs(ctx: Ctx) -> Response:
     """Return the background jobs the caller sees, newest first (a brand: its own, not the platform's)."""
     rows = ctx.store.read_table("jobs").sort_values("created_at", ascending=False)
     if ctx.principal.partner_id is not None:  # a platform job's progress lines name every partner
         rows = rows[rows["partner_id"] == ctx.principal.partner_id]
-    return page_of(rows, 1, max(len(rows), 1))
+    return as_json(page_json(rows, 1, max(len(rows), 1)))
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"])
@@ -520,9 +523,9 @@ def job(ctx: Ctx, job_id: str) -> dict[str, object]:
 
 
 @router.get("/audit", tags=["access"])
-def audit(ctx: Ctx, action: Code = None, page: Page = 1, page_size: PageSize = 100) -> dict[str, object]:
+def audit(ctx: Ctx, action: Code = None, page: Page = 1, page_size: PageSize = 100) -> Response:
     """Return the audit trail, newest first (a brand: the writes on its own data)."""
     rows = ctx.store.read_table("audit_log", where={"action": action} if action else None)
     if ctx.principal.partner_id is not None:
         rows = rows[rows["partner_id"] == ctx.principal.partner_id]
-    return page_of(rows.sort_values("at", ascending=False), page, page_size)
+    return as_json(page_json(rows.sort_values("at", ascending=False), page, page_size))
