@@ -1,8 +1,11 @@
-"""SQL text helpers shared by the DuckDB store and its ingest plans: quoting and types."""
+"""SQL text helpers shared by the store backends and the ingest plans: quoting, types, table reads."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cpfr.data import schema
+from cpfr.exceptions import InputError
 
 SQL_TYPES = {"text": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "date": "DATE", "bool": "BOOLEAN"}
 
@@ -35,3 +38,43 @@ def is_integer_type(sql_type: str) -> bool:
         "UINTEGER",
         "UBIGINT",
     }
+
+
+def any_table(name: str) -> schema.Table:
+    """Return the table called ``name`` (user-loaded or written by cpfr), or raise an InputError."""
+    if name not in schema.TABLES_BY_NAME:
+        raise InputError(f"unknown table {name!r} — expected one of {', '.join(schema.TABLES_BY_NAME)}")
+    return schema.table(name)
+
+
+def select_table(
+    spec: schema.Table,
+    partner_id: str | None,
+    where: Mapping[str, object] | None,
+    placeholder: str,
+) -> tuple[str, list[object]]:
+    """Return the SELECT of a table's rows sorted by key, and its parameters.
+
+    Parameters
+    ----------
+    spec : Table
+        The table.
+    partner_id : str, optional
+        Keep only this partner's rows and the platform-shared ones.
+    where : mapping, optional
+        Keep the rows whose columns equal these values.
+    placeholder : str
+        The driver's parameter marker (``?`` for DuckDB, ``%s`` for psycopg).
+    """
+    conditions, params = ["TRUE"], list[object]()
+    if partner_id is not None:
+        conditions.append(f"(partner_id = {placeholder} OR partner_id IS NULL)")
+        params.append(partner_id)
+    names = {column.name for column in spec.columns}
+    for name, value in (where or {}).items():
+        if name not in names:
+            raise InputError(f"table {spec.name!r} has no column {name!r}")
+        conditions.append(f"{ident(name)} = {placeholder}")
+        params.append(value)
+    order = ", ".join(ident(key) for key in spec.key)
+    return f"SELECT * FROM {ident(spec.name)} WHERE {' AND '.join(conditions)} ORDER BY {order}", params
