@@ -32,7 +32,7 @@ from cpfr.data.store.base import CUBE_DIMENSIONS, IngestResult, Store, TableInfo
 from cpfr.data.store.duckdb_connect import DEFAULT_WAIT_SECONDS, StoreMode, connect
 from cpfr.data.store.export import write_export
 from cpfr.data.store.plan import IngestPlan
-from cpfr.data.store.sql import SQL_TYPES, any_table, default_sql, ident, literal, select_table
+from cpfr.data.store.sql import SQL_TYPES, VIEWS, any_table, default_sql, ident, literal, select_table
 from cpfr.exceptions import (
     CpfrError,
     InputError,
@@ -45,12 +45,6 @@ from cpfr.exceptions import (
 )
 
 MAX_PROBLEMS = 50
-
-_VIEWS = {
-    "sites": "CREATE OR REPLACE VIEW sites AS "
-    "SELECT location_id AS site_id, 'location' AS site_kind FROM locations "
-    "UNION ALL SELECT warehouse_id, 'warehouse' FROM warehouses",
-}
 
 _CUBE_SQL = {
     "partner_id": "s.partner_id",
@@ -141,6 +135,11 @@ class DuckDBStore(Store):
         if mode != "create" and self.location != ":memory:":
             raise NotAStoreError(f"{self.location}: an empty DuckDB database, not a cpfr store")
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection: the PostgreSQL backend validates files through an in-memory DuckDB store."""
+        return self._con
+
     # -- schema ---------------------------------------------------------------
 
     def schema_version(self) -> int:
@@ -188,7 +187,7 @@ class DuckDBStore(Store):
                     f"ALTER TABLE {ident(table_name)} RENAME COLUMN {ident(old_name)} TO {ident(new_name)}"
                 )
             for view in migration.create_views:
-                con.execute(_VIEWS[view])
+                con.execute(VIEWS[view])
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
                 [migration.version, migration.description],

@@ -9,6 +9,13 @@ from cpfr.exceptions import InputError
 
 SQL_TYPES = {"text": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "date": "DATE", "bool": "BOOLEAN"}
 
+# The views of the data model, in SQL both backends run as it is.
+VIEWS = {
+    "sites": "CREATE OR REPLACE VIEW sites AS "
+    "SELECT location_id AS site_id, 'location' AS site_kind FROM locations "
+    "UNION ALL SELECT warehouse_id, 'warehouse' FROM warehouses",
+}
+
 
 def ident(name: str) -> str:
     """Quote an identifier (table or column name) for SQL."""
