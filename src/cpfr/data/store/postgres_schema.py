@@ -34,10 +34,11 @@ PG_TYPES = {
 PARTNER_SETTING = "cpfr.partner_id"
 POLICY = "cpfr_partner_rows"
 # The rows a connection may see and write: all of them when it is bound to no partner, else the
-# platform-shared rows and its partner's. current_setting(..., true) is NULL when never set.
+# platform-shared rows and its partner's. current_setting(..., true) is NULL when never set; each
+# sits in a scalar subquery so PostgreSQL evaluates it once per query (an InitPlan), not per row.
 _PARTNER_RULE = (
-    "coalesce(current_setting('cpfr.partner_id', true), '') = ''"
-    " OR partner_id IS NULL OR partner_id = current_setting('cpfr.partner_id', true)"
+    "(SELECT coalesce(current_setting('cpfr.partner_id', true), '')) = ''"
+    " OR partner_id IS NULL OR partner_id = (SELECT current_setting('cpfr.partner_id', true))"
 )
 
 SCHEMA_MIGRATIONS_DDL = (

@@ -370,6 +370,9 @@ class PostgresStore(Store):
             sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, columns, columns, load)
         )
         self._con.execute(sql.SQL("DROP TABLE {}").format(load))
+        # Fresh statistics at once, not at autovacuum's next round: a plan made on an empty
+        # table's estimates runs nested loops over the whole sales history.
+        self._con.execute(sql.SQL("ANALYZE {}").format(target))
         self._con.execute(
             "INSERT INTO ingest_log (ingest_id, table_name, file, sha256, rows, ingested_at, partner_id)"
             " VALUES (%s, %s, %s, %s, %s, %s, NULL)",
