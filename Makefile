@@ -4,17 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM_STAMP := $(VENV)/.chromium
+# The PostgreSQL store's tests start their own server from the Debian package's binaries.
+PG_STAMP := $(VENV)/.postgres
 DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 PLAN_DIR ?= plan
 
-.PHONY: run serve test check audit lint bench-api bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions bench-fuzz clean
+.PHONY: run serve test check audit lint bench-api bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions bench-fuzz bench-store clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# Installs the `postgresql` package (server binaries only are used: the package's own cluster is
+# not started by the tests) when initdb is missing; needs root or sudo, as apt-get does.
+$(PG_STAMP): $(STAMP)
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	else \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
+	fi
+	touch $(PG_STAMP)
 
 run: $(STAMP)
 	$(BIN)/cpfr demo run --db $(DB) --out $(DEMO_DIR)
@@ -94,6 +107,8 @@ print(f"pip-audit: {sum('skip_reason' not in d for d in found)} packages audited
 sys.exit(1 if vulnerable else 0)
 endef
 export AUDIT_SUMMARY
+bench-store: $(STAMP) $(PG_STAMP)
+	$(BIN)/python benchmarks/store_backends.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) $(PLAN_DIR) $(DB) $(DB).wal .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,8 @@
-"""Shared fixtures: a clean environment, a temporary DuckDB store, a tiny alliance, the CLI."""
+"""Shared fixtures: a clean environment, temporary stores (DuckDB, PostgreSQL), a tiny alliance, the CLI."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from cpfr.cli.main import app
 from cpfr.data.demo import DemoScenario
 from cpfr.data.ingest import ingest_file
 from cpfr.data.store import DB_ENV_VAR, Store, open_store
+from tests.pg_server import PostgresServer, PostgresUnavailable
+
+BACKENDS = ("duckdb", "postgres")
 
 # The smallest alliance that exercises every reference: two partners, a
 # two-level category tree, two SKUs, an online zone, a store and a warehouse.
@@ -70,14 +74,19 @@ def write_file(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
     return write
 
 
+def load_alliance(store: Store, write_file: Callable[[str, str | bytes], Path]) -> None:
+    """Ingest the tiny alliance's reference data and three sales rows into ``store``."""
+    for table, content in REFERENCE_FILES.items():
+        ingest_file(store, write_file(f"{table}.csv", content), table)
+    ingest_file(store, write_file("sales.csv", GOOD_SALES), "sales")
+
+
 @pytest.fixture
 def db_path(tmp_path: Path, write_file: Callable[[str, str | bytes], Path]) -> Path:
     """Return a store file holding the tiny alliance's reference data and three sales rows."""
     path = tmp_path / "alliance.duckdb"
     with open_store(path, mode="create") as store:
-        for table, content in REFERENCE_FILES.items():
-            ingest_file(store, write_file(f"{table}.csv", content), table)
-        ingest_file(store, write_file("sales.csv", GOOD_SALES), "sales")
+        load_alliance(store, write_file)
     return path
 
 
@@ -86,6 +95,53 @@ def store(db_path: Path) -> Iterator[Store]:
     """Open the tiny alliance's store."""
     with open_store(db_path) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session (the Debian package's binaries), removed at its end.
+
+    Without the binaries the PostgreSQL tests are skipped, except in CI (``$CI``) or with
+    ``CPFR_REQUIRE_POSTGRES=1``, where they fail: a backend must not go untested unnoticed.
+    """
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as missing:
+        if os.environ.get("CI") or os.environ.get("CPFR_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{missing}; CI and CPFR_REQUIRE_POSTGRES=1 require the PostgreSQL tests to run")
+        pytest.skip(f"{missing} (set CPFR_REQUIRE_POSTGRES=1 to make this an error)")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> str:
+    """Return the URL of a new, empty database owned by the non-superuser role ``cpfr``."""
+    return pg_server.create_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Run the test once per store backend."""
+    return str(request.param)
+
+
+@pytest.fixture
+def new_store_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Return where a new store of ``backend`` goes: a DuckDB file, or an empty PostgreSQL database."""
+    if backend == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "alliance.duckdb")
+
+
+@pytest.fixture
+def any_store(new_store_location: str, write_file: Callable[[str, str | bytes], Path]) -> Iterator[Store]:
+    """The tiny alliance's store on each backend in turn."""
+    with open_store(new_store_location, mode="create") as store:
+        load_alliance(store, write_file)
+        yield store
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Store file (default: $CPFR_DB, else cpfr.duckdb in the working directory).",
+        help="Store file or postgresql:// URL (default: $CPFR_DB, else cpfr.duckdb in the working folder).",
         show_default=False,
     ),
 ]

@@ -77,12 +77,21 @@ def exit_code(error: BaseException) -> int:
 
 
 def _is_engine_io_error(error: BaseException) -> bool:
-    """DuckDB's own I/O and memory errors (a full disk mid-query) are the environment, not a bug."""
-    return type(error).__module__.startswith("_duckdb") and type(error).__name__ in {
+    """Tell whether an engine's own I/O error (the environment, not a bug) is this one.
+
+    DuckDB's I/O and memory errors (a full disk mid-query); psycopg's OperationalError
+    and its subclasses (a PostgreSQL server lost or shut down mid-read).
+    """
+    if type(error).__module__.startswith("_duckdb") and type(error).__name__ in {
         "IOException",
         "OutOfMemoryException",
         "PermissionException",
-    }
+    }:
+        return True
+    return any(
+        kind.__module__.startswith("psycopg") and kind.__name__ == "OperationalError"
+        for kind in type(error).__mro__
+    )
 
 
 def report(error: BaseException) -> int:

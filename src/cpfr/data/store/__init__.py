@@ -1,7 +1,9 @@
 """The cpfr store: one interface, one backend module per database.
 
 ``open_store(None)`` opens the embedded default, a DuckDB file named by
-``--db``, ``$CPFR_DB`` or ``cpfr.duckdb`` in the working directory.
+``--db``, ``$CPFR_DB`` or ``cpfr.duckdb`` in the working directory; a
+``postgresql://`` URL there opens a PostgreSQL database
+(:class:`~cpfr.data.store.postgres_store.PostgresStore`).
 """
 
 from __future__ import annotations
@@ -67,11 +69,17 @@ def open_store(
     StoreNotFoundError, NotAStoreError, StoreBusyError, ReadOnlyStoreError, MigrationError
         See :mod:`cpfr.exceptions`.
     StoreError
-        For a server URL whose backend is not available in this install.
+        A server that cannot be reached, or psycopg missing for a ``postgresql://`` URL.
     """
     location = resolve_db_path(db)
     if location.startswith(("postgresql://", "postgres://")):
-        raise StoreError(
-            f"{location}: the PostgreSQL backend is not part of this release; use a DuckDB file path"
-        )
+        try:
+            # Imported here: psycopg is only needed (and only installed, cpfr[postgres]) for a server.
+            from cpfr.data.store.postgres_store import PostgresStore
+        except ImportError as error:
+            raise StoreError(
+                f"{location.split('@')[-1]}: the PostgreSQL backend needs psycopg "
+                f"(pip install 'cpfr[postgres]'): {error}"
+            ) from None
+        return PostgresStore(location, mode=mode, wait_seconds=wait_seconds, migrate=migrate)
     return DuckDBStore(location, mode=mode, wait_seconds=wait_seconds, migrate=migrate)

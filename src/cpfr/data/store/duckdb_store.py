@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from time import perf_counter
 
@@ -28,11 +27,12 @@ import pandas as pd
 
 from cpfr.data import schema
 from cpfr.data.migrations import LATEST_VERSION, MIGRATIONS, Migration
-from cpfr.data.sources import FORMULA_START, ROW_COLUMN, SourceFile, frame_source, literal_path
+from cpfr.data.sources import ROW_COLUMN, SourceFile, frame_source, literal_path
 from cpfr.data.store.base import CUBE_DIMENSIONS, IngestResult, Store, TableInfo
 from cpfr.data.store.duckdb_connect import DEFAULT_WAIT_SECONDS, StoreMode, connect
+from cpfr.data.store.export import write_export
 from cpfr.data.store.plan import IngestPlan
-from cpfr.data.store.sql import SQL_TYPES, default_sql, ident, literal, select_table
+from cpfr.data.store.sql import SQL_TYPES, VIEWS, any_table, default_sql, ident, literal, select_table
 from cpfr.exceptions import (
     CpfrError,
     InputError,
@@ -45,12 +45,6 @@ from cpfr.exceptions import (
 )
 
 MAX_PROBLEMS = 50
-
-_VIEWS = {
-    "sites": "CREATE OR REPLACE VIEW sites AS "
-    "SELECT location_id AS site_id, 'location' AS site_kind FROM locations "
-    "UNION ALL SELECT warehouse_id, 'warehouse' FROM warehouses",
-}
 
 _CUBE_SQL = {
     "partner_id": "s.partner_id",
@@ -141,6 +135,11 @@ class DuckDBStore(Store):
         if mode != "create" and self.location != ":memory:":
             raise NotAStoreError(f"{self.location}: an empty DuckDB database, not a cpfr store")
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection: the PostgreSQL backend validates files through an in-memory DuckDB store."""
+        return self._con
+
     # -- schema ---------------------------------------------------------------
 
     def schema_version(self) -> int:
@@ -188,7 +187,7 @@ class DuckDBStore(Store):
                     f"ALTER TABLE {ident(table_name)} RENAME COLUMN {ident(old_name)} TO {ident(new_name)}"
                 )
             for view in migration.create_views:
-                con.execute(_VIEWS[view])
+                con.execute(VIEWS[view])
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
                 [migration.version, migration.description],
@@ -227,7 +226,7 @@ class DuckDBStore(Store):
         self._require_writable()
         with self._transaction("the write"):
             return [
-                self._load(frame_source(frame, f"<{name} written by cpfr>"), _any_table(name), write=True)
+                self._load(frame_source(frame, f"<{name} written by cpfr>"), any_table(name), write=True)
                 for name, frame in frames.items()
             ]
 
@@ -241,18 +240,9 @@ class DuckDBStore(Store):
     def _load(self, source: SourceFile, spec: schema.Table, *, write: bool) -> IngestResult:
         """Validate ``source`` against ``spec``; with ``write``, upsert it (in the caller's transaction)."""
         started = perf_counter()
-        with self._registered(source):
-            try:
-                # An empty table has nothing to replace: skip a join of the whole file.
-                stored = f"SELECT EXISTS (SELECT 1 FROM {ident(spec.name)})"
-                empty = not self._con.execute(stored).fetchall()[0][0]
-                plan = IngestPlan(spec, source, self._source_types(), merge=not empty)
-                self._validate(plan)
-                replaced = 0 if empty else self._count_replaced(spec)
-            except duckdb.Error as error:
-                raise _unreadable(source, error) from None
+        with self.checked(source, spec) as (plan, replaced):
             if write:
-                replaced = self._write(plan, replace=not empty)
+                replaced = self._write(plan, replace=plan.merge)
         return IngestResult(
             spec.name,
             source.label,
@@ -262,6 +252,50 @@ class DuckDBStore(Store):
             not write,
             perf_counter() - started,
         )
+
+    @contextlib.contextmanager
+    def checked(
+        self,
+        source: SourceFile,
+        spec: schema.Table,
+        stored: Callable[[IngestPlan], bool] | None = None,
+    ) -> Iterator[tuple[IngestPlan, int]]:
+        """Validate ``source`` against ``spec``; yield the plan and the count of stored rows it replaces.
+
+        While the block runs, the scratch view ``__typed`` holds the file's typed rows.
+
+        Parameters
+        ----------
+        source : SourceFile
+            The file.
+        spec : Table
+            The target table.
+        stored : callable, optional
+            Tells whether the target holds rows, given a plan without merge (whose
+            ``typed_select`` gives the file's keys): another backend fills this
+            store's tables with the stored rows the checks need. By default the
+            target table of this store is asked.
+
+        Raises
+        ------
+        ValidationError
+            Listing the problems found; the block does not run.
+        """
+        with self._registered(source):
+            try:
+                types = self._source_types()
+                if stored is None:
+                    # An empty table has nothing to replace: skip a join of the whole file.
+                    exists = f"SELECT EXISTS (SELECT 1 FROM {ident(spec.name)})"
+                    has_rows = bool(self._con.execute(exists).fetchall()[0][0])
+                else:
+                    has_rows = stored(IngestPlan(spec, source, types))
+                plan = IngestPlan(spec, source, types, merge=has_rows)
+                self._validate(plan)
+                replaced = self._count_replaced(spec) if has_rows else 0
+            except duckdb.Error as error:
+                raise _unreadable(source, error) from None
+            yield plan, replaced
 
     def _require_writable(self) -> None:
         if self.read_only:
@@ -430,7 +464,7 @@ class DuckDBStore(Store):
         ``where`` keeps the rows whose columns equal the values given (a list: any of them);
         ``start``/``end`` bound the date column; ``limit``/``offset`` page.
         """
-        sql, params = select_table(_any_table(table), partner_id, where, start, end)
+        sql, params = select_table(any_table(table), partner_id, where, start, end)
         if limit is not None:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return self._con.execute(sql, params).df()
@@ -445,12 +479,12 @@ class DuckDBStore(Store):
         end: dt.date | None = None,
     ) -> int:
         """Return how many rows :meth:`read_table` would return with the same filters and no limit."""
-        sql, params = select_table(_any_table(table), partner_id, where, start, end, ordered=False)
+        sql, params = select_table(any_table(table), partner_id, where, start, end, ordered=False)
         return int(self._con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0])
 
     def date_range(self, table: str) -> tuple[dt.date | None, dt.date | None]:
         """Return the first and last day of ``table``'s date column (None, None when it is empty)."""
-        spec = _any_table(table)
+        spec = any_table(table)
         if spec.date_column is None:
             raise InputError(f"table {table!r} has no date column")
         column = ident(spec.date_column)
@@ -466,26 +500,10 @@ class DuckDBStore(Store):
         export never leaves a half-written file. With ``spreadsheet_safe``, a CSV
         text cell that starts like a formula gets a leading apostrophe.
         """
-        spec = _any_table(table)
-        suffix = output.suffix.lower()
-        if suffix not in (".parquet", ".csv"):
-            raise InputError(f"{output}: unknown file type {suffix!r} — expected .parquet or .csv")
-        fmt = "(FORMAT PARQUET)" if suffix == ".parquet" else "(FORMAT CSV, HEADER)"
-        output.parent.mkdir(parents=True, exist_ok=True)
-        partial = output.with_name(f".{output.name}.partial{suffix}")
+        spec = any_table(table)
         sql, params = select_table(spec, partner_id)
+        write_export(self._con, sql, params, spec, output, spreadsheet_safe=spreadsheet_safe)
         count_sql = f"SELECT count(*) FROM ({sql})"
-        if suffix == ".csv" and spreadsheet_safe:
-            sql = f"SELECT {', '.join(_safe_cell(column) for column in spec.columns)} FROM ({sql})"
-        try:
-            self._con.execute(f"COPY ({sql}) TO {literal(str(partial))} {fmt}", params)
-            os.replace(partial, output)
-        except duckdb.IOException as error:
-            partial.unlink(missing_ok=True)
-            raise StoreError(f"{output}: cannot write the export ({_first_line(error)})") from None
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
         row = self._con.execute(count_sql, params).fetchall()[0]
         return int(row[0]) if row else 0
 
@@ -582,16 +600,6 @@ def _date_window(spec: schema.Table, target: str) -> str:
     )
 
 
-def _safe_cell(column: schema.Column) -> str:
-    """Return a column for a CSV export: a text cell that starts like a formula gets an apostrophe."""
-    name = ident(column.name)
-    if column.type != "text":
-        return name
-    quote = literal("'")
-    formula = f"regexp_matches({name}, {literal(FORMULA_START)})"
-    return f"CASE WHEN {formula} THEN {quote} || {name} ELSE {name} END AS {name}"
-
-
 def _unreadable(source: SourceFile, error: duckdb.Error) -> CpfrError:
     """Say whose fault an engine error while reading a file is: the file's (a corrupt page) or the disk's."""
     text = _first_line(error)
@@ -603,12 +611,6 @@ def _unreadable(source: SourceFile, error: duckdb.Error) -> CpfrError:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return " ".join(text.splitlines()[0].split()) if text else type(error).__name__
-
-
-def _any_table(name: str) -> schema.Table:
-    if name not in schema.TABLES_BY_NAME:
-        raise InputError(f"unknown table {name!r} — expected one of {', '.join(schema.TABLES_BY_NAME)}")
-    return schema.table(name)
 
 
 def _create_table_sql(spec: schema.Table, version: int) -> str:

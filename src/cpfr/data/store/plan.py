@@ -325,8 +325,8 @@ class IngestPlan:
             f"WHERE t.{ident(last)} > r.{ident(ref_end)}",
         ]
 
-    def insert_sql(self) -> str:
-        """INSERT of the typed file into the table, filling the owner where the file leaves it out."""
+    def rows_select(self) -> str:
+        """SELECT of the rows to store in column order, filling the owner where the file leaves it out."""
         names = [column.name for column in self.table.columns]
         values = [f"t.{ident(name)}" for name in names]
         join = ""
@@ -335,6 +335,10 @@ class IngestPlan:
             via, ref_table, ref_column = (ident(part) for part in owner)
             values[names.index("partner_id")] = "coalesce(t.partner_id, r.partner_id)"
             join = f" LEFT JOIN {ref_table} r ON r.{ref_column} = t.{via}"
-        columns = ", ".join(ident(name) for name in names)
-        target = ident(self.table.name)
-        return f"INSERT INTO {target} ({columns}) SELECT {', '.join(values)} FROM __typed t{join}"
+        selected = ", ".join(f"{value} AS {ident(name)}" for value, name in zip(values, names, strict=True))
+        return f"SELECT {selected} FROM __typed t{join}"
+
+    def insert_sql(self) -> str:
+        """INSERT of the typed file into the table (see :meth:`rows_select`)."""
+        columns = ", ".join(ident(column.name) for column in self.table.columns)
+        return f"INSERT INTO {ident(self.table.name)} ({columns}) {self.rows_select()}"

@@ -1,4 +1,4 @@
-"""SQL text helpers shared by the DuckDB store and its ingest plans: quoting and types."""
+"""SQL text helpers shared by the store backends and the ingest plans: quoting, types, table reads."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from cpfr.data import schema
 from cpfr.exceptions import InputError
 
 SQL_TYPES = {"text": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "date": "DATE", "bool": "BOOLEAN"}
+
+# The views of the data model, in SQL both backends run as it is.
+VIEWS = {
+    "sites": "CREATE OR REPLACE VIEW sites AS "
+    "SELECT location_id AS site_id, 'location' AS site_kind FROM locations "
+    "UNION ALL SELECT warehouse_id, 'warehouse' FROM warehouses",
+}
 
 
 def ident(name: str) -> str:
@@ -39,6 +46,13 @@ def is_integer_type(sql_type: str) -> bool:
         "UINTEGER",
         "UBIGINT",
     }
+
+
+def any_table(name: str) -> schema.Table:
+    """Return the table called ``name`` (user-loaded or written by cpfr), or raise an InputError."""
+    if name not in schema.TABLES_BY_NAME:
+        raise InputError(f"unknown table {name!r} — expected one of {', '.join(schema.TABLES_BY_NAME)}")
+    return schema.table(name)
 
 
 def select_table(
