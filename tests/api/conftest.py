@@ -4,9 +4,9 @@ The template is the small demo scenario (five brands) planned once with the netw
 (about 25 s); each module gets its own copy, so a module's writes never reach another's.
 Partner A (Xiaomi) is the caller's side in the isolation tests, partner B (Midea) the other.
 
-Backends: ``BACKENDS`` lists the stores the API tests run against. A PostgreSQL backend plugs
-in by adding ``"postgresql"`` there and a branch in :func:`open_copy` that loads the template's
-tables into a fresh database of a server fixture and returns ``open_store("postgresql://...")``.
+Backends: ``BACKENDS`` lists the stores the API tests run against (DuckDB); the isolation sweep
+runs on PostgreSQL too (its module overrides ``backend``): :func:`open_copy` then loads the
+template's tables into a fresh database of the session's PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from cpfr.api.app import create_app
 from cpfr.api.keys import add_user
 from cpfr.api.service import ServiceConfig
 from cpfr.collab.cycle import run_cycle
+from cpfr.data import schema
 from cpfr.data.demo import DemoConfig, generate_scenario
 from cpfr.data.store import Store, open_store
 
@@ -87,24 +88,33 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def open_copy(backend: str, alliance: Alliance, folder: Path) -> Store:
-    """Open a fresh copy of the template store on ``backend``."""
+def open_copy(backend: str, alliance: Alliance, folder: Path, request: pytest.FixtureRequest) -> Store:
+    """Open a fresh copy of the template store on ``backend`` (``duckdb`` or ``postgres``)."""
+    copy = folder / "alliance.duckdb"
+    shutil.copyfile(alliance.path, copy)
     if backend == "duckdb":
-        copy = folder / "alliance.duckdb"
-        shutil.copyfile(alliance.path, copy)
         return open_store(copy)
-    raise ValueError(f"no API test backend {backend!r}")
+    if backend != "postgres":
+        raise ValueError(f"no API test backend {backend!r}")
+    target = open_store(request.getfixturevalue("pg_server").create_database(), mode="create")
+    with open_store(copy, mode="read") as template:
+        frames = {spec.name: template.read_table(spec.name) for spec in schema.TABLES}
+    target.write_tables({name: frame for name, frame in frames.items() if not frame.empty})
+    return target
 
 
 @pytest.fixture(scope="module")
 def make_client(
-    backend: str, alliance: Alliance, tmp_path_factory: pytest.TempPathFactory
+    backend: str,
+    alliance: Alliance,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., TestClient]]:
     """Return a factory of test clients, each over its own copy of the template store."""
     opened: list[TestClient] = []
 
     def make(config: ServiceConfig | None = None) -> TestClient:
-        store = open_copy(backend, alliance, tmp_path_factory.mktemp("api"))
+        store = open_copy(backend, alliance, tmp_path_factory.mktemp("api"), request)
         client = TestClient(create_app(store, config))
         client.__enter__()
         opened.append(client)

@@ -63,6 +63,12 @@ def _stub_forecast(store: object, *, progress: Callable[[str], None], **settings
     raise CpfrError("the sweep does not forecast")
 
 
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Sweep both store backends: PostgreSQL's row-level security under the same routes."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
 def sweep(make_client: Callable[..., TestClient], alliance: Alliance) -> Sweep:
     client = make_client()
