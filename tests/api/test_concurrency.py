@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import httpx
 from cpfr.api.keys import add_user
 from cpfr.data.store import open_store
 from tests.api.server import running_server
-from tests.conftest import SALES_HEADER
+from tests.conftest import SALES_HEADER, load_alliance
 
 
 def test_a_dozen_clients_writing_and_reading_at_once_never_see_a_lock_error(db_path: Path) -> None:
@@ -50,3 +51,24 @@ def test_a_dozen_clients_writing_and_reading_at_once_never_see_a_lock_error(db_p
         audit = reopened.read_table("audit_log", where={"action": "ingest"})
         assert len(audit) == len(days)
         assert set(audit["partner_id"].fillna("platform")) == {"XIAOMI", "platform"}
+
+
+def test_two_servers_share_one_postgresql_store(
+    pg_url: str, write_file: Callable[[str, str | bytes], Path]
+) -> None:
+    """On PostgreSQL several servers serve one database: a write through one is read through the other."""
+    with open_store(pg_url, mode="create") as setup:
+        load_alliance(setup, write_file)
+        _, platform = add_user(setup, partner_id=None, role="platform_planner")
+        _, midea = add_user(setup, partner_id="MIDEA", role="partner_viewer")
+    headers = {"Authorization": f"Bearer {platform}"}
+    with running_server(open_store(pg_url)) as first, running_server(open_store(pg_url)) as second:
+        body = (SALES_HEADER + "2024-03-01,A1,S-001,5,2999,2999\n").encode()
+        sent = httpx.post(
+            f"{first}/api/v1/ingest/sales", params={"filename": "s.csv"}, content=body, headers=headers
+        )
+        assert sent.status_code == 200, sent.text
+        seen = httpx.get(f"{second}/api/v1/sales", params={"sku_id": "A1"}, headers=headers).json()
+        assert {row["date"] for row in seen["items"]} == {"2024-01-01", "2024-03-01"}
+        own = httpx.get(f"{second}/api/v1/sales", headers={"Authorization": f"Bearer {midea}"}).json()
+        assert {row["partner_id"] for row in own["items"]} == {"MIDEA"} and own["total"] == 2
