@@ -12,6 +12,7 @@ from cpfr.cli.demo_commands import demo_app, summary
 from cpfr.cli.errors import CpfrGroup
 from cpfr.cli.forecast_commands import backtest, forecast, uplift
 from cpfr.cli.inventory_commands import inventory_app, replenish, simulate_command
+from cpfr.cli.network_commands import network_app
 from cpfr.cli.plan_command import plan
 from cpfr.cli.serve_commands import serve, users_app
 from cpfr.cli.target_commands import targets_app
@@ -48,6 +49,7 @@ app.command("serve")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(network_app, name="network")
 app.add_typer(targets_app, name="targets")
 app.add_typer(collab_app, name="collab")
 app.add_typer(report_app, name="report")
