@@ -360,6 +360,15 @@ def _accuracy_drops(
     )
 
 
+def _cover_words(units: float, weekly: float, weeks: float) -> str:
+    """Say how long the stock lasts in words a planner reads (no "5,324,557 weeks" of cover)."""
+    if weekly < 0.05:
+        return f"{units:,.0f} units in the network and almost no demand forecast (< 0.05 a week)"
+    if weeks > 104:
+        return f"{units:,.0f} units in the network cover more than two years ({weekly:,.1f} a week forecast)"
+    return f"{units:,.0f} units in the network cover {weeks:.1f} weeks"
+
+
 def _cover_risks(
     store: Store,
     platform: PlatformForecast,
@@ -396,7 +405,7 @@ def _cover_risks(
                     "difference": round(float(gap), 1),
                     "z_score": np.nan,
                     "value_yuan": round(float(gap * price.get(sku, 0.0)), 0),
-                    "detail": f"{units.get(sku, 0.0):,.0f} units in the network cover {weeks:.1f} weeks",
+                    "detail": _cover_words(units.get(sku, 0.0), float(weekly[sku]), float(weeks)),
                 }
             )
     return pd.DataFrame(rows, columns=[column for column in COLUMNS if column not in ("rank", "partner_id")])
