@@ -1,3 +1,6 @@
+"""Exception wording."""
+
+from __future__ import annotations
 
 
 def test_cover_is_said_in_words_a_planner_reads() -> None:
