@@ -189,7 +189,7 @@ def build_baskets(
         for key, group in online.groupby(["date", "region", "category_id"], sort=False)
     }
     draws = rng.random((n_baskets, 3))
-    lines: list[tuple[str, str, pd.Timestamp, str, int]] = []
+    lines: list[tuple[object, ...]] = []
     for number, anchor in enumerate(anchors.itertuples(index=False)):
         basket_id = f"B{anchor.date:%Y%m%d}-{number + 1:06d}"
         small = anchor.category_id in ("PHONE", "WATCH", "BAND", "SHOWER")
