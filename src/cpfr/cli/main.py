@@ -13,6 +13,7 @@ from cpfr.cli.errors import CpfrGroup
 from cpfr.cli.forecast_commands import backtest, forecast, uplift
 from cpfr.cli.inventory_commands import inventory_app, replenish, simulate_command
 from cpfr.cli.network_commands import network_app
+from cpfr.cli.network_cost_command import cost
 from cpfr.cli.plan_command import plan
 from cpfr.cli.serve_commands import serve, users_app
 from cpfr.cli.target_commands import targets_app
@@ -46,6 +47,7 @@ app.command("replenish")(replenish)
 app.command("simulate")(simulate_command)
 app.command("plan")(plan)
 app.command("serve")(serve)
+network_app.command("cost")(cost)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_app, name="inventory")

@@ -96,6 +96,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "consensus proposals and order edits",
         _tables_added_in(7),
     ),
+    Migration(
+        8,
+        "the logistics cost model: parcel rates, logistics settings, baskets; products.weight_kg, "
+        "products.volume_l, warehouses.capacity_volume_l",
+        _tables_added_in(8),
+        add_columns=_columns_added_in(8),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -18,6 +18,7 @@ the row is rejected.
 
 from __future__ import annotations
 
+from cpfr.data.schema_logistics import LOGISTICS_TABLES
 from cpfr.data.schema_results import (
     CONSENSUS_OVERRIDES as CONSENSUS_OVERRIDES,
 )
@@ -55,6 +56,11 @@ from cpfr.data.schema_types import quantile_name as quantile_name
 from cpfr.exceptions import AccessError, InputError
 
 _partner = partner_column
+# A boxed unit heavier than 100 t or bigger than 1,000 m3 is a typing mistake (a car is about 2 t
+# and 12 m3); a warehouse of more than 10 million m3 too (the largest are about 1 million m3).
+MAX_WEIGHT_KG = 100_000.0
+MAX_VOLUME_L = 1_000_000.0
+MAX_CAPACITY_L = 1e10
 # The quantile levels of stored forecasts (one definition: :data:`cpfr.data.schema_types.QUANTILE_LEVELS`).
 FORECAST_QUANTILES = QUANTILE_LEVELS
 
@@ -172,6 +178,22 @@ PRODUCTS = Table(
             default="false",
             added_in=3,
         ),
+        Column(
+            "weight_kg",
+            "float",
+            "shipping weight of one boxed unit, kg (with volume_l, sets the parcel size class)",
+            minimum=0,
+            maximum=MAX_WEIGHT_KG,
+            added_in=8,
+        ),
+        Column(
+            "volume_l",
+            "float",
+            "volume of one boxed unit, litres",
+            minimum=0,
+            maximum=MAX_VOLUME_L,
+            added_in=8,
+        ),
     ),
     checks=(("ordered_dates", ("launch_date", "end_date")),),
 )
@@ -211,6 +233,14 @@ WAREHOUSES = Table(
         Column("order_cost_yuan", "float", "fixed cost per replenishment order", minimum=0, maximum=1e7),
         Column("capacity_units", "int", "storage capacity in units", minimum=0, maximum=MAX_UNITS),
         _partner(),
+        Column(
+            "capacity_volume_l",
+            "float",
+            "storage capacity in litres of boxed goods",
+            minimum=0,
+            maximum=MAX_CAPACITY_L,
+            added_in=8,
+        ),
     ),
 )
 
@@ -446,6 +476,7 @@ TABLES: tuple[Table, ...] = (
     ORDERS,
     PROMOTIONS,
     PARTNER_FORECASTS,
+    *LOGISTICS_TABLES,
     *RESULT_TABLES,
     *SERVICE_TABLES,
 )

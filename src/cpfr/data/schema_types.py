@@ -18,6 +18,10 @@ TARGET_METRICS = ("gmv_yuan", "units")
 ORDER_KINDS = ("purchase", "transfer")
 EVENT_KINDS = ("promotion", "holiday", "launch", "subsidy")
 REGIONS = ("North", "East", "South", "Central", "Southwest", "Northwest")
+# Parcel size classes, smallest first (the thresholds live with the cost model, cpfr.network.cost),
+# and the two legs a parcel can travel: from the destination region's own FDC, or from further away.
+SIZE_CLASSES = ("S", "M", "L", "XL")
+LEG_KINDS = ("local", "long_haul")
 
 # The largest count cpfr accepts in a unit column: beyond any real daily SKU
 # volume, and it keeps sums of 10^8 rows inside a signed 64-bit integer.

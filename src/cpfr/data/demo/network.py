@@ -86,6 +86,9 @@ WAREHOUSES: dict[str, tuple[str, str, str | None, str, str, str, int, int]] = {
     "FDC_SOUTHWEST": ("Chengdu FDC", "FDC", "RDC_NORTH", "Chengdu", "Sichuan", "Southwest", 4, 300_000),
     "FDC_NORTHWEST": ("Xi'an FDC", "FDC", "RDC_NORTH", "Xi'an", "Shaanxi", "Northwest", 4, 200_000),
 }
+# Average boxed volume a unit of capacity stands for (litres): the demo's mix of phones and
+# appliances stored in pallet racks, so volume capacity = capacity_units x 25 L.
+LITRES_PER_CAPACITY_UNIT = 25.0
 FDC_BY_REGION: dict[str, str] = {
     region: warehouse_id
     for warehouse_id, (_, tier, _, _, _, region, _, _) in WAREHOUSES.items()
@@ -122,6 +125,7 @@ def build_warehouses() -> pd.DataFrame:
                 "order_cost_yuan": 1500.0 if tier == "RDC" else 600.0,
                 "capacity_units": capacity,
                 "partner_id": None,
+                "capacity_volume_l": capacity * LITRES_PER_CAPACITY_UNIT,
             }
         )
     return pd.DataFrame(rows).astype({"lead_time_days": "int64", "capacity_units": "int64"})

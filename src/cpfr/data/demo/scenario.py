@@ -28,6 +28,13 @@ from cpfr.data.demo.agreements import AGREEMENT_END, AGREEMENT_START, build_agre
 from cpfr.data.demo.catalog import PARTNERS, Catalog, build_catalog
 from cpfr.data.demo.demand import DemandModel, build_demand_model, draw_demand, draw_parameters
 from cpfr.data.demo.events import build_events, build_promotions
+from cpfr.data.demo.logistics import (
+    build_baskets,
+    build_logistics_settings,
+    build_parcel_rates,
+    logistics_truth,
+    with_dimensions,
+)
 from cpfr.data.demo.partner_plans import build_partner_forecasts, partner_forecast_window
 from cpfr.data.demo.stock import policy_parameters, purchase_orders, simulate_stock
 
@@ -46,6 +53,9 @@ TABLE_ORDER: tuple[str, ...] = (
     "orders",
     "promotions",
     "partner_forecasts",
+    "parcel_rates",
+    "logistics_settings",
+    "baskets",
 )
 
 
@@ -202,6 +212,12 @@ def generate_scenario(config: DemoConfig | None = None, *, seed: int | None = No
         events,
     )
     tables["partner_forecasts"] = partner_forecasts
+    # Logistics draws from a third generator, for the same reason.
+    logistics_rng = np.random.default_rng([config.seed, 2])
+    tables["products"] = with_dimensions(catalog.products, logistics_rng)
+    tables["parcel_rates"] = build_parcel_rates(catalog.warehouses, logistics_rng)
+    tables["logistics_settings"] = build_logistics_settings(pd.Timestamp(config.history_start))
+    tables["baskets"] = build_baskets(tables["sales"], catalog.products, catalog.locations, logistics_rng)
     true_demand = _true_demand(catalog, model, demand, first, history_days)
     truth = {
         **parameters,
@@ -213,6 +229,7 @@ def generate_scenario(config: DemoConfig | None = None, *, seed: int | None = No
         "target_expected": alliance.expected,
         "partner_forecast_bias": partner_bias,
         "partner_forecast_injections": injections,
+        "logistics": logistics_truth(),
     }
     return DemoScenario(tables=tables, true_demand=true_demand, truth=truth, config=config)
 
