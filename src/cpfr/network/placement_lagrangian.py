@@ -164,12 +164,16 @@ def _repair(
     *,
     time_limit: float,
     mip_gap: float,
-) -> np.ndarray:
-    """Best of the greedy fill and the core MILP, both starting from the fitting ``feasible``."""
+) -> tuple[np.ndarray, float]:
+    """Return the best of the greedy fill and the core MILP, both from the fitting ``feasible``.
+
+    With a core of every cell (a small instance) the MILP is the whole problem: its bound is
+    returned too (``-inf`` otherwise, when only the Lagrangian bound is proven).
+    """
     filled = _fill(problem, feasible, relaxation.paired)
     best, best_cost = filled, placement_cost(problem, filled).total
     if time_limit <= 0.05:
-        return best
+        return best, -np.inf
     skus = problem.shape[0]
     closeness = np.abs(problem.placement_saving + multipliers[None, :] * problem.space)
     core = max(MIN_CORE, int(np.ceil(CORE_SHARE * skus)))
@@ -188,7 +192,8 @@ def _repair(
         cost = placement_cost(problem, candidate).total
         if cost < best_cost:
             best = candidate
-    return best
+    whole = core >= skus and answer.status in ("optimal", "time_limit", "node_limit")
+    return best, answer.bound if whole else -np.inf
 
 
 def lagrangian_placement(
@@ -257,11 +262,11 @@ def lagrangian_placement(
         if upper_cost - best_value.sum() <= mip_gap / 4 * upper_cost:
             break
         open_fdcs &= (high - low) > 1e-12 * np.maximum(high, 1e-12)
-    best = _repair(problem, relaxation, feasible, high, time_limit=remaining(), mip_gap=mip_gap)
+    best, whole_bound = _repair(problem, relaxation, feasible, high, time_limit=remaining(), mip_gap=mip_gap)
     return LagrangianOutcome(
         stocked=best,
         cost=placement_cost(problem, best).total,
-        bound=float(best_value.sum()),
+        bound=max(float(best_value.sum()), whole_bound),
         multipliers=high,
         iterations=iterations,
     )
