@@ -82,7 +82,7 @@ class _Relaxation:
         self.space = problem.space
         self.required = problem.required
         self.allowed = (self.space <= problem.capacity[None, :]) | self.required
-        self.offset = problem.demand_mean.sum(axis=0) * problem.long_haul_parcel_cost
+        self.offset = (problem.demand_mean * problem.long_haul_parcel_cost).sum(axis=0)
         weights = problem.split_weight
         pair_rows, self.pair_fdcs = np.nonzero(weights > 0)
         self.pair_weights = weights[pair_rows, self.pair_fdcs]

@@ -52,6 +52,14 @@ def _array(name: str, value: Any, shape: tuple[int, ...], *, minimum: float = 0.
     return array
 
 
+def _cell_costs(name: str, value: Any, skus: int, fdcs: int) -> np.ndarray:
+    """Return a cost as an (S, F) array: a number, one per FDC (F,), or one per cell (S, F)."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 2:
+        return _array(name, array, (skus, fdcs))
+    return np.broadcast_to(_array(name, value, (fdcs,)), (skus, fdcs)).copy()
+
+
 @dataclass(frozen=True, eq=False)
 class PlacementProblem:
     r"""An SKU x FDC placement instance, built from plain arrays.
@@ -67,12 +75,12 @@ class PlacementProblem:
         Space :math:`v_s` a unit occupies (1 for capacities in units).
     capacity : array of shape (F,)
         Space :math:`K_f` of each FDC, in the units of ``volume``.
-    local_parcel_cost, long_haul_parcel_cost : float or array of shape (F,)
+    local_parcel_cost, long_haul_parcel_cost : float or array of shape (F,) or (S, F)
         Cost of an order shipped from the FDC (:math:`c^{local}_f`) or from its RDC
-        (:math:`c^{haul}_f`).
+        (:math:`c^{haul}_f`); per SKU and FDC where parcels differ by size (stored as (S, F)).
     split_penalty : float
         Extra cost :math:`\pi` of a co-purchase order shipped in two parcels.
-    holding_cost : float
+    holding_cost : float or array of shape (F,) or (S, F)
         Cost :math:`h` of a unit of base stock held at an FDC for a day.
     cover_days : float
         Days :math:`T` of mean demand the base stock covers.
@@ -105,7 +113,7 @@ class PlacementProblem:
     local_parcel_cost: Any = 0.0
     long_haul_parcel_cost: Any = 0.0
     split_penalty: float = 0.0
-    holding_cost: float = 0.0
+    holding_cost: Any = 0.0
     cover_days: float = 7.0
     lead_time_days: float = 1.0
     service_z: float = 1.65
@@ -124,13 +132,10 @@ class PlacementProblem:
         put(self, "demand_sd", _array("demand_sd", self.demand_sd, (skus, fdcs)))
         put(self, "volume", _array("volume", self.volume, (skus,)))
         put(self, "capacity", _array("capacity", self.capacity, (fdcs,)))
-        put(self, "local_parcel_cost", _array("local_parcel_cost", self.local_parcel_cost, (fdcs,)))
-        put(
-            self,
-            "long_haul_parcel_cost",
-            _array("long_haul_parcel_cost", self.long_haul_parcel_cost, (fdcs,)),
-        )
-        for name in ("split_penalty", "holding_cost", "cover_days", "lead_time_days", "service_z"):
+        for name in ("local_parcel_cost", "long_haul_parcel_cost"):
+            put(self, name, _cell_costs(name, getattr(self, name), skus, fdcs))
+        put(self, "holding_cost", _cell_costs("holding_cost", self.holding_cost, skus, fdcs))
+        for name in ("split_penalty", "cover_days", "lead_time_days", "service_z"):
             put(self, name, float(_array(name, getattr(self, name), ())))
         pairs = np.zeros((0, 2), dtype=np.int64) if self.pairs is None else np.asarray(self.pairs)
         pairs = pairs.reshape(-1, 2).astype(np.int64) if pairs.size else np.zeros((0, 2), dtype=np.int64)
@@ -165,7 +170,7 @@ class PlacementProblem:
     @property
     def placement_saving(self) -> np.ndarray:
         """Daily cost change of stocking each cell, pairs aside: holding minus parcel saving (S, F)."""
-        parcel_saving = self.demand_mean * (self.long_haul_parcel_cost - self.local_parcel_cost)[None, :]
+        parcel_saving = self.demand_mean * (self.long_haul_parcel_cost - self.local_parcel_cost)
         return self.holding_cost * self.base_stock - parcel_saving
 
     @property
@@ -208,10 +213,10 @@ def placement_cost(problem: PlacementProblem, stocked: np.ndarray) -> CostBreakd
         apart = stocked[problem.pairs[:, 0]] != stocked[problem.pairs[:, 1]]
         split = problem.split_weight[apart]
     return CostBreakdown(
-        local=float(served_locally.sum(axis=0) @ problem.local_parcel_cost),
-        long_haul=float(served_far.sum(axis=0) @ problem.long_haul_parcel_cost),
+        local=float((served_locally * problem.local_parcel_cost).sum()),
+        long_haul=float((served_far * problem.long_haul_parcel_cost).sum()),
         split=float(split.sum()),
-        holding=float(problem.holding_cost * problem.base_stock[stocked].sum()),
+        holding=float((problem.holding_cost * problem.base_stock)[stocked].sum()),
     )
 
 
@@ -302,7 +307,7 @@ def placement_model(problem: PlacementProblem, *, free: np.ndarray | None = None
     columns = np.concatenate([np.arange(cells), first, second, z_index, second, first, z_index])
     values = np.concatenate([space.ravel(), *[np.ones(count), -np.ones(count), -np.ones(count)] * 2])
     matrix = sp.csr_matrix((values, (rows, columns)), shape=(fdcs + 2 * count, cells + count))
-    offset = float(problem.demand_mean.sum(axis=0) @ problem.long_haul_parcel_cost)
+    offset = float((problem.demand_mean * problem.long_haul_parcel_cost).sum())
     model = LinearModel(
         c=np.concatenate([problem.placement_saving.ravel(), problem.split_weight[pair_rows, pair_columns]]),
         A=matrix,
