@@ -46,6 +46,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
+from cpfr.apportion import apportion
 from cpfr.exceptions import InfeasibleError, InputError, LimitError
 from cpfr.inventory.demand import Demand
 from cpfr.inventory.limits import MAX_SUPPORT
@@ -61,6 +62,8 @@ from cpfr.network.solver import LinearModel, require_solution, solve
 NEGLIGIBLE_TAIL = 1e-12
 """A pack beyond the demand's 1 - 1e-12 quantile gains less than 1e-12 units per unit: no gain.
 Packs beyond it are one zero-gain block per point, so the step grid stays near the demand's support."""
+NEGLIGIBLE_GAIN = 1e-9
+"""A pack expected to sell less than a billionth of a unit sells nothing (it is spread pro rata)."""
 MAX_STEPS = 20_000_000
 """Most (point, pack step) gains held at once: 160 MB of doubles; more is refused (LimitError)."""
 DIMENSIONS = ("tier", "channel")
@@ -246,6 +249,7 @@ class _StepGrid:
     steps: np.ndarray
     tails: np.ndarray
     to_place: int
+    mean_demand: np.ndarray
     memberships: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
@@ -303,18 +307,29 @@ class _StepGrid:
             steps=steps,
             tails=room - steps,
             to_place=to_place,
+            mean_demand=np.array([point.demand.mean for point in points]),
             memberships=memberships,
         )
 
     def greedy(self) -> np.ndarray:
-        """Packs above the floors: the ``to_place`` largest gains, then zero-gain room in point order."""
-        chosen = np.argsort(-self.gains, kind="stable")[: self.to_place]
+        """Packs above the floors: the ``to_place`` largest gains; packs no step gains from, pro rata.
+
+        Under the model, packs beyond every point's demand (gains below ``NEGLIGIBLE_GAIN``) sell
+        nothing wherever they go; they are spread in proportion to the points' mean demand, the
+        split that loses least if the forecast is low, rather than piled on the first points.
+        """
+        worth = np.flatnonzero(self.gains > NEGLIGIBLE_GAIN)
+        chosen = worth[np.argsort(-self.gains[worth], kind="stable")[: self.to_place]]
         extra = np.bincount(self.owner[chosen], minlength=len(self.floors)).astype(np.int64)
         left = self.to_place - len(chosen)
-        if left > 0:
-            cumulative = np.cumsum(self.tails)
-            taken = np.minimum(self.tails, np.maximum(left - (cumulative - self.tails), 0))
-            extra += taken
+        room = self.steps + self.tails - extra
+        while left > 0:
+            open_points = room > 0
+            weights = np.where(open_points, np.maximum(self.mean_demand, 1e-12), 0.0)
+            share = np.minimum(apportion(left, weights), room)
+            extra += share
+            room -= share
+            left -= int(share.sum())
         return extra
 
     def programme(self, needs: dict[str, int], time_limit_seconds: float) -> tuple[np.ndarray, float]:
