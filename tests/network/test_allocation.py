@@ -201,3 +201,12 @@ def test_floors_above_the_supply_are_infeasible_in_words() -> None:
         solve_instance(document, label="launch.json")
     with pytest.raises(InfeasibleError, match="floors add up to"):
         allocate([AllocationPoint("A", "X", "1", Demand.poisson(1.0), min_units=5)], 4)
+
+
+def test_packs_beyond_every_demand_are_spread_pro_rata_not_piled_on_the_first_point() -> None:
+    points = [
+        AllocationPoint("A", "X", "1", Demand.discrete([0.0, 1.0], [0.5, 0.5])),
+        AllocationPoint("B", "X", "1", Demand.discrete([0.0, 1.0], [0.75, 0.25])),
+    ]
+    answer = allocate(points, 101)
+    assert answer.units.tolist() == [67, 34]  # 1 each sells; the 99 left go 2:1 like the means
