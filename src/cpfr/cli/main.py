@@ -6,6 +6,7 @@ import warnings
 
 import typer
 
+from cpfr.cli.allocate_command import allocate
 from cpfr.cli.collab_commands import collab_app, report_app
 from cpfr.cli.data_commands import db_app, export, ingest
 from cpfr.cli.demo_commands import demo_app, summary
@@ -48,6 +49,7 @@ app.command("simulate")(simulate_command)
 app.command("plan")(plan)
 app.command("serve")(serve)
 network_app.command("cost")(cost)
+app.command("allocate")(allocate)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_app, name="inventory")

@@ -90,7 +90,7 @@ def plan(
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds the solver may search.")] = 60.0,
     wait: WaitOption = DEFAULT_WAIT_SECONDS,
 ) -> None:
-    """Place every SKU across the FDCs from the store's sales, capacities and parcel costs (cost before/after)."""
+    """Place every SKU across the FDCs from the store's sales, capacities and parcel costs."""
     from cpfr.data.store import open_store
     from cpfr.data.store.scoped import scoped
     from cpfr.exceptions import InputError
