@@ -99,6 +99,8 @@ def plan(
         }
         if result.network_orders is not None:
             tables["network_orders"] = result.network_orders
+        if result.placement is not None:
+            tables["placement_by_region"] = result.placement.by_region
         for name, frame in tables.items():
             write_table(frame, out / f"{name}.parquet")
         title = (

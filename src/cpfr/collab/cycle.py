@@ -35,6 +35,7 @@ from cpfr.collab.results import new_run_id, plan_tables, save_plan
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
 from cpfr.inventory.store_plan import NetworkCosts, latest_stock, plan_network
+from cpfr.network.store_placement import NetworkPlan, plan_placement
 from cpfr.targets.attainment import target_attainment
 from cpfr.targets.decompose import decompose_target
 from cpfr.targets.rankings import price_band_rankings
@@ -105,6 +106,10 @@ class CycleResult:
         What could not be done and why.
     run_id : str or None
         The plan run the results were saved under in the store (None when not saved).
+    placement : NetworkPlan or None
+        Which SKUs each FDC should stock, and the daily cost against today's placement
+        (:func:`cpfr.network.store_placement.plan_placement`); None where the store has no FDCs
+        or parcel rates, or the network step was skipped.
     names : Names
         Display names of the codes in the tables.
     owners : dict of str to str
@@ -128,6 +133,7 @@ class CycleResult:
     run_id: str | None = None
     names: Names = field(default_factory=Names)
     owners: dict[str, str] = field(default_factory=dict)
+    placement: NetworkPlan | None = None
 
 
 def run_cycle(
@@ -195,6 +201,15 @@ def run_cycle(
                 "cover every store's need and no transfer was cut to what a warehouse holds."
             )
         lap("network orders", f"{len(network_orders):,} orders")
+    placement = None
+    if network:
+        say("placement: which SKUs each front warehouse should stock")
+        try:
+            placement = plan_placement(store)
+        except InputError as error:
+            notes.append(f"No FDC placement: {error}")
+        else:
+            lap("placement", f"{int(placement.cells['stocked'].sum()):,} SKU x FDC placements")
     rankings = _latest_promotion_rankings(store, platform.as_of)
     say("KPIs: accuracy, bias, service and stock per partner")
     for partner_id, _ in partners:
@@ -216,6 +231,7 @@ def run_cycle(
         notes=notes,
         names=Names.of(store),
         owners={str(sku): str(partner) for sku, partner in owner.dropna().items()},
+        placement=placement,
     )
     if now is None:
         return result

@@ -75,6 +75,7 @@ def for_partner(result: CycleResult, partner_id: str) -> CycleResult:
         network_orders=network_orders,
         rankings=_anonymous_rankings(result.rankings, partner_id),
         owners={sku: partner_id for sku in skus},
+        placement=None,  # FDC totals over every brand's SKUs; `cpfr network plan --partner P` places P's own
     )
     foreign = _foreign_words(result, partner_id, skus, target_ids)
     notes = [note for note in result.notes if not any(word in note for word in foreign)]

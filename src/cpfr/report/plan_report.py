@@ -21,6 +21,7 @@ import pandas as pd
 from cpfr.collab.cycle import CycleResult
 from cpfr.formatting import format_value
 from cpfr.report._plan_common import TOP_ROWS, headline_targets, named, reachable_line, reason_words
+from cpfr.report._plan_network import placement_section
 from cpfr.report._plan_sections import (
     consensus_section,
     exception_section,
@@ -45,6 +46,7 @@ def write_plan_report(result: CycleResult, path: Path, *, title: str = "CPFR pla
         exception_section(result),
         consensus_section(result),
         orders_section(result),
+        placement_section(result),
         kpi_section(result),
         _about(result),
     ]
