@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query, Response
@@ -529,3 +529,38 @@ def audit(ctx: Ctx, action: Code = None, page: Page = 1, page_size: PageSize = 1
     if ctx.principal.partner_id is not None:
         rows = rows[rows["partner_id"] == ctx.principal.partner_id]
     return as_json(page_json(rows.sort_values("at", ascending=False), page, page_size))
+
+
+@router.get("/network/placement", tags=["network"])
+def network_placement(ctx: Ctx, weeks: Annotated[int, Query(ge=1, le=104)] = 8) -> dict[str, object]:
+    """Place the caller's SKUs (a brand: its own; the platform: every brand's) across the FDCs.
+
+    Returns the daily cost today and planned, the solver's gap, and one row per FDC region.
+    """
+    from cpfr.network.store_placement import plan_placement
+
+    def by_region() -> pd.DataFrame:
+        plan = plan_placement(ctx.store, weeks=weeks, partner_id=ctx.principal.partner_id)
+        totals: dict[str, Any] = {
+            "cost_now_yuan": plan.cost_now.total,
+            "cost_planned_yuan": plan.cost_planned.total,
+            "greedy_cost_yuan": plan.greedy_cost,
+            "gap": plan.gap,
+            "method": plan.method,
+            "as_of": plan.as_of,
+        }
+        return plan.by_region.assign(**{f"total_{name}": value for name, value in totals.items()})
+
+    rows = cached(ctx, "network_placement", by_region, weeks)
+    totals = {column[6:]: rows[column].iloc[0] for column in rows.columns if column.startswith("total_")}
+    regions = rows[[column for column in rows.columns if not column.startswith("total_")]]
+    return {**records(pd.DataFrame([totals]))[0], "regions": records(regions)}
+
+
+@router.get("/network/cost", tags=["network"])
+def network_cost(ctx: Ctx, start: dt.date | None = None, end: dt.date | None = None) -> Response:
+    """Return the fulfilment cost of online sales by partner, region and warehouse (a brand: its own)."""
+    from cpfr.network.cost import fulfilment_cost
+
+    result = fulfilment_cost(ctx.store, start=start, end=end, partner_id=ctx.principal.partner_id)
+    return as_json(page_json(result.rows, 1, max(len(result.rows), 1), start=result.start, end=result.end))
