@@ -270,6 +270,10 @@ def test_xiaomi_planner_sees_only_xiaomi_uploads_comments_and_proposes(server: S
         visit(page, name)
         assert_only(server, page, "XIAOMI")
         shoot(page, "xiaomi", name)
+    visit(page, "orders")
+    network = page.text_content("#network-panel")
+    assert "Cost a day" in network and "proven gap" in network, network
+    assert len(page.query_selector_all("#network-list tbody tr")) == 6  # the demo's six FDCs
 
     good, bad = _forecast_file(server, "xiaomi")
     visit(page, "forecasts")

@@ -17,6 +17,9 @@ export async function renderOrders(root, session) {
   const risksPlace = el("div", { id: "risk-list", class: "scroll" });
   const forecastSku = el("span");
   const chartNode = el("div", { class: "chart", id: "order-chart" });
+  const networkSummary = el("div", { class: "page-status" });
+  const networkChart = el("div", { class: "chart", id: "network-chart" });
+  const networkPlace = el("div", { id: "network-list" });
   let page = 1;
   fill(root,
     el("section", { class: "panel" },
@@ -30,7 +33,11 @@ export async function renderOrders(root, session) {
       el("section", { class: "panel" }, el("h2", {}, "Stock cover risks"),
         el("p", { class: "hint" }, "Products whose network stock covers too few or too many weeks of forecast."), risksPlace),
       el("section", { class: "panel" }, el("h2", {}, "Order forecast"),
-        el("div", { class: "controls" }, field("Product", forecastSku)), chartNode)));
+        el("div", { class: "controls" }, field("Product", forecastSku)), chartNode)),
+    el("section", { class: "panel", id: "network-panel" },
+      el("h2", {}, "Warehouse network: which SKUs each front warehouse should stock"),
+      el("p", { class: "hint" }, "Daily parcel, handling and holding cost of today's FDC placement against the optimised one (local parcels where they pay for the stock they need)."),
+      networkSummary, networkChart, networkPlace));
 
   const load = async () => {
     const data = await guard(status, () => api(`/network-orders${query({ kind: kind.value, sku_id: skuFilter.value, page, page_size: PAGE_SIZE })}`));
@@ -90,6 +97,37 @@ export async function renderOrders(root, session) {
   };
   skuChoice.addEventListener("change", drawOrderForecast);
   if (skus.length) drawOrderForecast();
+
+  const network = await guard(networkSummary, () => api("/network/placement"));
+  if (network) drawNetwork(network, networkSummary, networkChart, networkPlace);
+}
+
+function drawNetwork(network, summary, chartNode, place) {
+  const change = network.cost_now_yuan ? (network.cost_planned_yuan - network.cost_now_yuan) / network.cost_now_yuan : 0;
+  fill(summary, el("p", {},
+    `Cost a day: ${fmt.yuan(network.cost_now_yuan)} today → ${fmt.yuan(network.cost_planned_yuan)} planned (${fmt.signedPct(change)}); `
+    + `the fastest-SKUs-first rule: ${fmt.yuan(network.greedy_cost_yuan)}. Solved ${network.method}, proven gap ${fmt.pct(network.gap, 2)}.`));
+  const regions = network.regions || [];
+  chartOn(chartNode).setOption({
+    animation: false,
+    grid: { left: 70, right: 20, top: 40, bottom: 40 },
+    legend: { top: 0 },
+    tooltip: { trigger: "axis", valueFormatter: (value) => fmt.yuan(value) },
+    xAxis: { type: "category", data: regions.map((row) => row.fdc) },
+    yAxis: { type: "value", name: "¥ a day", axisLabel: { formatter: compactNumber } },
+    series: [
+      { name: "Today", type: "bar", data: regions.map((row) => row.cost_now_yuan), color: COLORS.history },
+      { name: "Planned", type: "bar", data: regions.map((row) => row.cost_planned_yuan), color: COLORS.consensus },
+    ],
+  }, true);
+  fill(place, table([
+    { label: "Region", value: (row) => row.region },
+    { label: "FDC", value: (row) => row.fdc },
+    { label: "SKUs today → planned", value: (row) => `${fmt.int(row.skus_now)} → ${fmt.int(row.skus_planned)}`, num: true },
+    { label: "Shipped locally", value: (row) => `${fmt.pct(row.local_share_now, 0)} → ${fmt.pct(row.local_share_planned, 0)}`, num: true },
+    { label: "Space used", value: (row) => fmt.pct(row.capacity_used, 0), num: true },
+    { label: "Saving a day", value: (row) => fmt.yuan(row.saving_yuan), num: true },
+  ], regions, { empty: "No FDC in the store." }));
 }
 
 function flatOptions(session) {
