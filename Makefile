@@ -10,7 +10,7 @@ DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 PLAN_DIR ?= plan
 
-.PHONY: run serve test check audit lint bench-api bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions bench-fuzz bench-store clean
+.PHONY: run serve test check audit lint bench-api bench-ingest bench-forecast bench-forecast-scale bench-inventory bench-replenishment bench-attainment bench-exceptions bench-fuzz bench-store bench-network clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -107,6 +107,9 @@ print(f"pip-audit: {sum('skip_reason' not in d for d in found)} packages audited
 sys.exit(1 if vulnerable else 0)
 endef
 export AUDIT_SUMMARY
+bench-network: $(STAMP)
+	$(BIN)/python benchmarks/network.py
+
 bench-store: $(STAMP) $(PG_STAMP)
 	$(BIN)/python benchmarks/store_backends.py
 
