@@ -280,7 +280,10 @@ def facility_location(
     )
     facilities = len(network.facility_ids)
     is_open = solution.x[:facilities] > 0.5
-    return network_result(network, is_open, solution.x[facilities:], solution)
+    flows = solution.x[facilities:]
+    if single_sourcing:  # binaries come back within the solver's integrality tolerance
+        flows = np.round(flows)
+    return network_result(network, is_open, flows, solution)
 
 
 def location_model(network: FacilityNetwork, single_sourcing: bool) -> LinearModel:

@@ -158,7 +158,7 @@ class _Search:
             if answer.status in ("infeasible", "unbounded"):
                 return math.inf, flows
             raise SolverLimitError("greedy facility location: the assignment was not solved in time")
-        flows[arcs] = answer.x
+        flows[arcs] = np.round(answer.x) if self.binary else answer.x
         return fixed + answer.objective, flows
 
     # -- moves ----------------------------------------------------------------------------------
