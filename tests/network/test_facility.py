@@ -267,3 +267,17 @@ def test_a_bad_instance_exits_2_and_an_infeasible_one_exits_1(tmp_path: Path) ->
     assert result.exit_code == 1
     assert "customer C4 needs 900 units, more than any facility" in result.stderr
     assert result.stdout == ""
+
+
+def test_the_greedy_says_when_even_every_facility_open_cannot_serve_the_customers() -> None:
+    # Capacity covers demand in total, but C2 may only be served by F1, which C1 fills.
+    arguments = {
+        "fixed_cost": {"F1": 1.0, "F2": 1.0},
+        "capacity": {"F1": 10.0, "F2": 10.0},
+        "demand": {"C1": 10.0, "C2": 5.0},
+        "assignment_cost": {"F1": {"C1": 1.0, "C2": 1.0}},
+    }
+    with pytest.raises(InfeasibleError, match="every facility open"):
+        greedy_facility_location(**arguments)
+    with pytest.raises(InfeasibleError, match="infeasible"):
+        facility_location(**arguments)

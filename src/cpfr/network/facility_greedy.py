@@ -57,6 +57,8 @@ def greedy_facility_location(
         Bad input, as for :func:`~cpfr.network.facility.facility_location`.
     InfeasibleError
         No assignment fits the capacities even with every facility open.
+    SolverLimitError
+        No feasible open set found within ``time_limit``.
 
     References
     ----------
@@ -82,12 +84,18 @@ def greedy_facility_location(
         network.check_single_sourcing()
     search = _Search(network, deadline=started + time_limit)
     is_open = search.add(np.zeros(len(network.facility_ids), dtype=bool))
+    if not math.isfinite(search.cost(is_open)) and not is_open.all():
+        raise SolverLimitError(f"greedy facility location: no feasible open set found in {time_limit:g} s")
     if not math.isfinite(search.cost(is_open)):
         raise InfeasibleError("facility location: no assignment fits the capacities with every facility open")
     is_open = search.improve(is_open)
     if single_sourcing and network.capacitated:
         search.binary = True
         is_open = search.add(is_open)  # the split assignment may not survive single sourcing
+        if not math.isfinite(search.cost(is_open)) and not is_open.all():
+            raise SolverLimitError(
+                f"greedy facility location: no single-sourced set found in {time_limit:g} s"
+            )
         if not math.isfinite(search.cost(is_open)):
             raise InfeasibleError(
                 "facility location with single sourcing: no assignment of each customer to one "
@@ -152,6 +160,8 @@ class _Search:
             flows[self.arc_of[rows[nearest], np.arange(self.costs.shape[1])]] = 1.0
             return fixed + float(cheapest.sum()), flows
         arcs = np.flatnonzero(is_open[network.arc_facility])
+        if np.bincount(network.arc_customer[arcs], minlength=len(network.customer_ids)).min() == 0:
+            return math.inf, flows  # a customer no open facility may serve
         remaining = max(self.deadline - time.perf_counter(), 0.05)
         answer = solve(_assignment_model(network, arcs, self.binary), time_limit=remaining, mip_gap=1e-3)
         if not answer.has_solution:
