@@ -8,10 +8,12 @@ under ``DIR/data/truth/``); the store is only read.
 For every event of kind ``launch`` whose SKU has an earlier launch to learn from and whose first
 ``--days`` days are in the truth:
 
-1. demand per point from sales before the launch (:func:`cpfr.network.launch_demand.launch_demand`:
-   analogue forecast for the total, analogue launch shares for the split, negative binomial);
-2. a sell-out quantity Q = ``--share`` x the launch's TRUE demand over its first ``--days`` days
+1. a sell-out quantity Q = ``--share`` x the launch's TRUE demand over its first ``--days`` days
    (all locations: demand at a location not allocated to is lost for every method);
+2. demand per point from sales before the launch (:func:`cpfr.network.launch_demand.launch_demand`:
+   analogue forecast for the total, analogue launch shares for the split; with three or more
+   launches whose window ended before this one, zero-inflated negative binomial fitted on them
+   and the total conditioned on selling out Q, else negative binomial from the analogues' spread);
 3. cpfr's allocation (greedy marginal, :func:`cpfr.network.allocation.allocate`) and the
    pro-rata split of Q to the forecast means (largest remainder);
 4. each scored against the true demand per location (``demand``, before stock-outs censored it):
@@ -37,7 +39,7 @@ from cpfr.apportion import apportion
 from cpfr.data.store import Store, open_store
 from cpfr.exceptions import InputError
 from cpfr.network.allocation import allocate, expected_sales
-from cpfr.network.launch_demand import launch_demand
+from cpfr.network.launch_demand import launch_demand, past_launches
 
 
 def _small_demo(folder: Path) -> tuple[Store, Path]:
@@ -59,14 +61,12 @@ def replay(store: Store, truth_path: Path, *, share: float, days: int, console: 
     truth = pq.read_table(truth_path, filters=[("sku_id", "in", skus)]).to_pandas()
     truth = truth.assign(date=pd.to_datetime(truth["date"]))
     last_truth = truth["date"].max()
+    launches = pd.to_datetime(store.read_table("products").set_index("sku_id")["launch_date"])
+    # every launch's forecast and sales once; launch_demand keeps those ended before each launch
+    history = past_launches(store, before=(last_truth + pd.Timedelta(days=1)).date(), days=days)
     rows = []
     for sku in skus:
-        try:
-            demand = launch_demand(store, sku, days=days)
-        except InputError as error:
-            console.print(f"skip {sku}: {error}", highlight=False, style="dim")
-            continue
-        start = pd.Timestamp(demand.launch_date)
+        start = launches[sku]
         if start + pd.Timedelta(days=days - 1) > last_truth:
             console.print(f"skip {sku}: its first {days} days end after the truth", style="dim")
             continue
@@ -80,6 +80,11 @@ def replay(store: Store, truth_path: Path, *, share: float, days: int, console: 
         quantity = round(share * true_total)
         if quantity == 0:
             continue
+        try:
+            demand = launch_demand(store, sku, days=days, quantity=quantity, history=history)
+        except InputError as error:
+            console.print(f"skip {sku}: {error}", highlight=False, style="dim")
+            continue
         ids = [point.point_id for point in demand.points]
         realised = true_by_point.reindex(ids, fill_value=0.0).to_numpy()
         outside = true_total - realised.sum()  # true demand where no point was forecast
@@ -88,7 +93,8 @@ def replay(store: Store, truth_path: Path, *, share: float, days: int, console: 
         cpfr = allocate(demand.points, quantity).units
         seconds = time.perf_counter() - started
         prorata = apportion(quantity, means)
-        row = {"sku": sku, "launch": demand.launch_date, "forecast": demand.expected_total}
+        row = {"sku": sku, "launch": demand.launch_date, "forecast": demand.analogue_total}
+        row["learnt from"] = demand.launches_learnt_from
         row |= {"true demand": true_total, "Q": quantity, "floor": true_total - quantity, "seconds": seconds}
         for name, units in (("cpfr", cpfr), ("pro-rata", prorata)):
             row[f"lost {name}"] = float(np.maximum(realised - units, 0).sum() + outside)

@@ -42,13 +42,15 @@ def allocate(
     """Allocate a launch QUANTITY of SKU to points of sale to maximise expected sales.
 
     Demand per point comes from sales before the launch: the analogue launch forecast for
-    the total, the analogues' launch shares per location for the split (see the README).
+    the total, the analogues' launch shares per location for the split; earlier launches give
+    each channel's chance of selling it at all, the dispersion and the total's error, and the
+    total is conditioned on QUANTITY selling out (see the README).
     """
     from cpfr.data.store import open_store
     from cpfr.exceptions import InputError
     from cpfr.network.allocation import allocate as split
     from cpfr.network.allocation import allocation_table, group_summary
-    from cpfr.network.launch_demand import launch_demand
+    from cpfr.network.launch_demand import launch_demand, past_launches
 
     with reported_errors():
         check_output(output)
@@ -56,7 +58,13 @@ def allocate(
             raise InputError(f"--quantity {quantity}: expected a whole number of packs of {pack} (--pack)")
         log = ProgressLog("allocate")
         with open_store(db, mode="read", wait_seconds=wait) as store:
-            demand = launch_demand(store, sku, days=days, log=log)
+            launch = store.read_table("products", where={"sku_id": [sku]})["launch_date"]
+            history = (
+                past_launches(store, before=launch.iloc[0].date(), days=days, log=log)
+                if len(launch) and launch.notna().all()
+                else []
+            )
+            demand = launch_demand(store, sku, days=days, quantity=quantity, history=history, log=log)
         result = split(demand.points, quantity, pack_size=pack)
         log(f"allocated {int(result.units.sum()):,} units ({result.method}) in {result.seconds:.2f} s")
         table = allocation_table(demand.points, result)

@@ -29,6 +29,10 @@ References
 ----------
 Gross, O. (1956). A class of discrete-type minimization problems. RM-1644, RAND Corporation.
 Fox, B. (1966). Discrete optimization via marginal analysis. Management Science 13(3), 210-216.
+Lambert, D. (1992). Zero-inflated Poisson regression, with an application to defects in
+manufacturing. Technometrics 34(1), 1-14.
+Greene, W. (1994). Accounting for excess zeros and sample selection in Poisson and negative
+binomial regression models. NYU Working Paper EC-94-10.
 Ibaraki, T., & Katoh, N. (1988). *Resource Allocation Problems: Algorithmic Approaches*.
 MIT Press, ch. 4 (the greedy algorithm for separable concave objectives).
 """
@@ -158,6 +162,48 @@ def negative_binomial(mean: float, dispersion: float) -> Demand:
     values = np.arange(top + 1, dtype=float)
     pmf = stats.nbinom.pmf(values, dispersion, probability)
     return Demand.discrete(values, pmf / pmf.sum())
+
+
+def zero_inflated_negative_binomial(
+    mean: float, presence: float, dispersion: float, *, lump_above: int | None = None
+) -> Demand:
+    r"""Demand that is zero with probability 1 - ``presence``, else negative binomial; mean ``mean``.
+
+    :math:`P(D = 0) = 1 - \pi + \pi f(0)`, :math:`P(D = d) = \pi f(d)` for :math:`d > 0`, where
+    :math:`f` is the negative binomial with mean :math:`\mu / \pi` and dispersion :math:`k`: a point
+    sells the SKU at all with probability :math:`\pi` (``presence``) and then as a negative
+    binomial. The mean is :math:`\mu` whatever :math:`\pi` is (Lambert 1992; Greene 1994).
+
+    ``lump_above`` (an allocation's quantity Q) puts the demand above it in one value, its
+    conditional mean: :math:`E[\min(a, D)]` is unchanged for every :math:`a \le Q` and so is the
+    mean, while a huge launch's tail need not be enumerated.
+
+    Examples
+    --------
+    >>> demand = zero_inflated_negative_binomial(10.0, 0.5, 2.0)
+    >>> round(demand.mean, 6), round(float(demand.probabilities[0]), 4)
+    (10.0, 0.5041)
+    """
+    if not 0 < presence <= 1:
+        raise InputError(f"presence {presence}: expected a probability in (0, 1]")
+    if not (mean > 0 and dispersion > 0):
+        raise InputError(f"negative binomial mean {mean} and dispersion {dispersion}: expected both > 0")
+    selling_mean = mean / presence
+    probability = dispersion / (dispersion + selling_mean)
+    top = int(stats.nbinom.isf(NEGLIGIBLE_TAIL, dispersion, probability)) + 1
+    if lump_above is not None and top > lump_above + 1:
+        values = np.arange(lump_above + 1, dtype=float)
+        pmf = stats.nbinom.pmf(values, dispersion, probability)
+        tail = float(stats.nbinom.sf(lump_above, dispersion, probability))
+        tail_mean = (selling_mean - float(values @ pmf)) / tail
+        values = np.append(values, max(tail_mean, lump_above + 1.0))
+        pmf = np.append(pmf, tail)
+    else:
+        selling = negative_binomial(selling_mean, dispersion)
+        values, pmf = selling.values, selling.probabilities
+    probabilities = presence * pmf / pmf.sum()
+    probabilities[0] += 1 - presence
+    return Demand.discrete(values, probabilities)
 
 
 def expected_sales(demand: Demand, units: np.ndarray | float) -> np.ndarray:
