@@ -58,6 +58,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset(ROLES),
     "manage_users": frozenset({"platform_admin"}),
     "run_jobs": frozenset({"platform_admin", "platform_planner"}),
+    "allocate": frozenset({"platform_admin", "platform_planner", "partner_planner"}),
     "override": frozenset({"platform_admin", "platform_planner"}),
     "ingest": frozenset({"platform_admin", "platform_planner", "partner_planner"}),
     "submit_forecast": frozenset({"partner_planner", "platform_admin"}),

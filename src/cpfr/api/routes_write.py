@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cpfr.api.app import Ctx
 from cpfr.api.keys import add_user, list_users, now_text, require, revoke_user
 from cpfr.api.routes_read import consensus_rows, find_exception, network_order_rows, one
-from cpfr.api.service import page_of
+from cpfr.api.service import page_of, records
 from cpfr.data.schema_types import MAX_UNITS
 from cpfr.data.store import Store
 from cpfr.exceptions import AccessError, InputError, NotFoundError, ValidationError
@@ -75,6 +75,14 @@ class ForecastIn(Body):
 
     level: str = Field(default="sku/channel", max_length=40)
     horizon: int = Field(default=28, ge=1, le=366)
+
+
+class AllocationIn(Body):
+    """A hot launch to split: the SKU, the units that will sell out, the pack size."""
+
+    sku_id: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(ge=1, le=10_000_000)
+    pack: int = Field(default=1, ge=1, le=10_000)
 
 
 class UserIn(Body):
@@ -336,6 +344,36 @@ def start_forecast(ctx: Ctx, settings: ForecastIn) -> JSONResponse:
         return {"run_id": result.run_id, "series": int(result.forecast["unique_id"].nunique())}
 
     job = service.start_job(ctx.principal, "forecast", work)
+    return _accepted(job.row())
+
+
+@router.post("/allocations", tags=["network"], status_code=202)
+def start_allocation(ctx: Ctx, launch: AllocationIn) -> JSONResponse:
+    """Split a hot launch across channels, stores and city tiers in the background; 202 with the job.
+
+    A brand's planner allocates its own SKUs, learning only from its own earlier launches; the
+    job's result holds the split by channel and by city tier with expected sales, lost sales and fill.
+    """
+    from cpfr.network.launch_allocation import allocate_launch
+
+    require(ctx.principal, "allocate")
+    if ctx.store.read_table("products", where={"sku_id": launch.sku_id}).empty:
+        raise NotFoundError(f"SKU {launch.sku_id!r} not found")
+
+    def work(store: Store, progress: Callable[[str], None]) -> dict[str, object]:
+        split = allocate_launch(store, launch.sku_id, launch.quantity, pack=launch.pack, log=progress)
+        return {
+            "sku_id": split.sku_id,
+            "launch_date": split.launch_date,
+            "quantity": split.quantity,
+            "expected_total": split.expected_total,
+            "method": split.method,
+            "totals": records(split.totals.to_frame().T)[0],
+            "by_channel": records(split.by_channel.reset_index()),
+            "by_tier": records(split.by_tier.reset_index()),
+        }
+
+    job = ctx.service.start_job(ctx.principal, "allocation", work, action="allocate")
     return _accepted(job.row())
 
 

@@ -243,9 +243,14 @@ class Service:
         principal: Principal,
         kind: str,
         work: Callable[[Store, Callable[[str], None]], dict[str, object]],
+        *,
+        action: str = "run_jobs",
     ) -> Job:
-        """Queue ``work(store, progress)`` in the background and return its job (one job runs at a time)."""
-        require(principal, "run_jobs")
+        """Queue ``work(store, progress)`` in the background and return its job (one job runs at a time).
+
+        ``action`` is the permission the caller's role needs (:data:`cpfr.api.keys.PERMISSIONS`).
+        """
+        require(principal, action)
         job = Job(f"J{uuid.uuid4().hex[:12]}", kind, principal.user_id, principal.partner_id, now_text())
         self._jobs[job.job_id] = job
         audit = audit_row(

@@ -48,9 +48,7 @@ def allocate(
     """
     from cpfr.data.store import open_store
     from cpfr.exceptions import InputError
-    from cpfr.network.allocation import allocate as split
-    from cpfr.network.allocation import allocation_table, group_summary
-    from cpfr.network.launch_demand import launch_demand, past_launches
+    from cpfr.network.launch_allocation import allocate_launch
 
     with reported_errors():
         check_output(output)
@@ -58,27 +56,17 @@ def allocate(
             raise InputError(f"--quantity {quantity}: expected a whole number of packs of {pack} (--pack)")
         log = ProgressLog("allocate")
         with open_store(db, mode="read", wait_seconds=wait) as store:
-            launch = store.read_table("products", where={"sku_id": [sku]})["launch_date"]
-            history = (
-                past_launches(store, before=launch.iloc[0].date(), days=days, log=log)
-                if len(launch) and launch.notna().all()
-                else []
-            )
-            demand = launch_demand(store, sku, days=days, quantity=quantity, history=history, log=log)
-        result = split(demand.points, quantity, pack_size=pack)
-        log(f"allocated {int(result.units.sum()):,} units ({result.method}) in {result.seconds:.2f} s")
-        table = allocation_table(demand.points, result)
-        table = demand.locations[["point_id", "name", "channel_name", "region"]].merge(table, on="point_id")
-        table.insert(0, "sku_id", sku)
+            result = allocate_launch(store, sku, quantity, pack=pack, days=days, log=log)
+        table = result.points
         if output is not None:
             write_table(table, output)
     console.print(
-        f"{sku}: launch {demand.launch_date}, forecast {demand.expected_total:,.0f} units over {days} days, "
+        f"{sku}: launch {result.launch_date}, forecast {result.expected_total:,.0f} units over {days} days, "
         f"{quantity:,} to allocate",
         highlight=False,
     )
-    for by, title in (("channel_name", "by channel"), ("tier", "by city tier")):
-        console.print(_summary_table(group_summary(table, by), title))
+    for summary, title in ((result.by_channel, "by channel"), (result.by_tier, "by city tier")):
+        console.print(_summary_table(summary, title))
     total = table[["units", "expected_demand", "expected_sales", "expected_lost_sales"]].sum()
     fill = total["expected_sales"] / total["expected_demand"] if total["expected_demand"] > 0 else 1.0
     console.print(
