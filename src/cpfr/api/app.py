@@ -8,7 +8,6 @@ filters by partner itself. Domain errors map to HTTP here, once.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -254,7 +253,3 @@ async def _idempotent(
             replayed.headers[name] = value
     return replayed
 
-
-def error_body(text: str) -> dict[str, object]:
-    """Parse an error response body (for clients and tests)."""
-    return dict(json.loads(text))
