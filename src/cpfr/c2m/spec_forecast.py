@@ -3,10 +3,11 @@
 A C2M product is specified before it exists: partner, category, list price, attributes, launch
 day and channels. Every launch the store knows whose first ``horizon`` days ended before the
 as-of day is one training example: its features are what its own specification said, its target
-log(1 + units over its first ``horizon`` days). One global gradient-boosted regressor (Ke et al.
-2017) learns from all of them; the analogue forecast of :mod:`cpfr.forecast.launch` (Goodwin et
-al. 2013) and the category's average of earlier launches, both computed as of each launch, are
-features, so the model learns how far to trust them.
+log(1 + units over its first ``horizon`` days). The baseline is the analogue forecast of
+:mod:`cpfr.forecast.launch` (Goodwin et al. 2013) averaged with the category's mean launch, both as
+known on each launch's day; one global gradient-boosted regressor (Ke et al. 2017) learns the
+baseline's error from the features, and the share of its correction applied is chosen out of
+fold, so with few launches the forecast stays close to the baseline.
 
 Intervals are honest about the small number of launches: launches are ordered by launch day and
 each block is predicted by a model fitted on the launches before it (forward-chaining cross
@@ -51,7 +52,7 @@ MIN_LAUNCHES = 3
 MIN_ATTRIBUTE_LAUNCHES = 3
 """An attribute value becomes a feature when at least this many training launches have it."""
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-"""Weights of the boosted model against the analogue forecast, chosen on out-of-fold error."""
+"""Shares of the boosted correction applied to the baseline, chosen on out-of-fold error."""
 FOLDS = 5
 
 
@@ -159,9 +160,7 @@ def spec_forecast(store: Store, spec: LaunchSpec, *, as_of: dt.date, horizon_day
     daily = pd.DataFrame({"ds": dates, "age": np.arange(horizon_days), "mean": units * shape})
     for name, value in quantiles.items():
         daily[name] = value * shape
-    method = (
-        f"lightgbm+analogue blend (weight {model.weight_:.2f} on lightgbm), out-of-fold residual quantiles"
-    )
+    method = f"analogue/category baseline + {model.weight_:.2f} x lightgbm correction, out-of-fold quantiles"
     return SpecForecast(units, quantiles, daily, horizon_days, as_of, len(history), method)
 
 
@@ -266,8 +265,8 @@ class _Context:
             ),
             "channel_kinds": len(kinds),
             "month": launch.month,
-            "category_mean": float(np.log1p(same["units"]).mean()) if len(same) else np.nan,
-            "all_mean": float(np.log1p(earlier["units"]).mean()) if len(earlier) else np.nan,
+            "category_mean": float(np.log1p(same["units"].mean())) if len(same) else np.nan,
+            "all_mean": float(np.log1p(earlier["units"].mean())) if len(earlier) else np.nan,
             "analogue": self._analogue(product, earlier, horizon_days),
             "attributes": _attribute_values(product.get("attributes")),
         }
@@ -310,7 +309,14 @@ def _attribute_values(text: object) -> list[str]:
 
 
 class _LaunchModel:
-    """LightGBM on the launch features, blended with the analogue forecast; out-of-fold residuals."""
+    """LightGBM correcting the analogue/category baseline, its weight and residuals out of fold.
+
+    The baseline is the mean of the analogue forecast and the category's average launch (log
+    scale), whichever exist, else the average of all earlier launches. The boosted trees learn the
+    baseline's error from the features; the share of that correction applied (``weight_``, one of
+    ``BLEND_WEIGHTS``) is the one with the least out-of-fold median absolute log error, so with
+    few launches, or features that say nothing, the forecast stays the baseline.
+    """
 
     def fit(self, history: pd.DataFrame) -> _LaunchModel:
         counts = pd.Series([value for values in history["attributes"] for value in values]).value_counts()
@@ -319,45 +325,42 @@ class _LaunchModel:
             column: sorted(history[column].unique()) for column in ("category", "parent", "partner")
         }
         target = history["target"].to_numpy()
+        self.fallback_ = float(target[: min(MIN_LAUNCHES, len(target))].mean())
+        baseline = self._baseline(history)
+        correction = target - baseline
         matrix = self._matrix(history)
         boosted = np.full(len(history), np.nan)
         start = max(MIN_LAUNCHES, len(history) // 3)
         for block in np.array_split(np.arange(start, len(history)), min(FOLDS, max(len(history) - start, 1))):
             if len(block) == 0:
                 continue
-            fold = _regressor().fit(matrix[: block[0]], target[: block[0]])
+            fold = _regressor().fit(matrix[: block[0]], correction[: block[0]])
             boosted[block] = fold.predict(matrix[block])
-        fallback = np.where(np.isnan(history["category_mean"]), history["all_mean"], history["category_mean"])
-        analogue = np.where(np.isnan(history["analogue"]), fallback, history["analogue"])
-        analogue = np.where(np.isnan(analogue), target[:start].mean(), analogue)
         scored = ~np.isnan(boosted)
         if scored.sum() < MIN_LAUNCHES:
-            # too few launches to hold any out: the analogue alone, its errors as the spread
+            # too few launches to hold any out: the baseline alone, its errors as the spread
             self.weight_ = 0.0
-            self.residuals_ = target - analogue
+            self.residuals_ = correction
         else:
             self.weight_ = min(
                 BLEND_WEIGHTS,
-                key=lambda weight: float(
-                    np.median(
-                        np.abs(weight * boosted[scored] + (1 - weight) * analogue[scored] - target[scored])
-                    )
-                ),
+                key=lambda weight: float(np.median(np.abs(correction[scored] - weight * boosted[scored]))),
             )
-            self.residuals_ = target[scored] - (
-                self.weight_ * boosted[scored] + (1 - self.weight_) * analogue[scored]
-            )
-        self.model_ = _regressor().fit(matrix, target)
-        self.fallback_ = float(target.mean())
+            self.residuals_ = correction[scored] - self.weight_ * boosted[scored]
+        self.model_ = _regressor().fit(matrix, correction)
         return self
 
     def predict(self, rows: pd.DataFrame) -> np.ndarray:
         boosted = np.asarray(self.model_.predict(self._matrix(rows)), dtype=float)
-        analogue = rows["analogue"].to_numpy(dtype=float)
-        for column in ("category_mean", "all_mean"):
-            analogue = np.where(np.isnan(analogue), rows[column].to_numpy(dtype=float), analogue)
-        analogue = np.where(np.isnan(analogue), self.fallback_, analogue)
-        return np.asarray(self.weight_ * boosted + (1 - self.weight_) * analogue, dtype=float)
+        return np.asarray(self._baseline(rows) + self.weight_ * boosted, dtype=float)
+
+    def _baseline(self, rows: pd.DataFrame) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            both = rows[["analogue", "category_mean"]].to_numpy(dtype=float)
+            counted = (~np.isnan(both)).sum(axis=1)
+            mean = np.where(counted > 0, np.nansum(both, axis=1) / np.maximum(counted, 1), np.nan)
+        mean = np.where(np.isnan(mean), rows["all_mean"].to_numpy(dtype=float), mean)
+        return np.where(np.isnan(mean), self.fallback_, mean)
 
     def _matrix(self, rows: pd.DataFrame) -> np.ndarray:
         numeric = [
