@@ -13,6 +13,7 @@ from cpfr.cli.demo_commands import demo_app, summary
 from cpfr.cli.errors import CpfrGroup
 from cpfr.cli.forecast_commands import backtest, forecast, uplift
 from cpfr.cli.inventory_commands import inventory_app, replenish, simulate_command
+from cpfr.cli.launch_commands import launch_app
 from cpfr.cli.network_commands import network_app
 from cpfr.cli.network_cost_command import cost
 from cpfr.cli.plan_command import plan
@@ -53,6 +54,7 @@ app.command("allocate")(allocate)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(launch_app, name="launch")
 app.add_typer(network_app, name="network")
 app.add_typer(targets_app, name="targets")
 app.add_typer(collab_app, name="collab")
