@@ -252,4 +252,3 @@ async def _idempotent(
         if name.lower() not in ("content-length", "content-type"):
             replayed.headers[name] = value
     return replayed
-
