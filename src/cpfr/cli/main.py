@@ -19,6 +19,7 @@ from cpfr.cli.network_cost_command import cost
 from cpfr.cli.plan_command import plan
 from cpfr.cli.serve_commands import serve, users_app
 from cpfr.cli.target_commands import targets_app
+from cpfr.cli.tradein_commands import tradein_app
 
 app = typer.Typer(
     name="cpfr",
@@ -60,6 +61,7 @@ app.add_typer(targets_app, name="targets")
 app.add_typer(collab_app, name="collab")
 app.add_typer(report_app, name="report")
 app.add_typer(users_app, name="users")
+app.add_typer(tradein_app, name="tradein")
 
 
 if __name__ == "__main__":
