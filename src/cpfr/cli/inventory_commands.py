@@ -23,6 +23,7 @@ from cpfr.cli.common import (
     write_table,
 )
 from cpfr.cli.flags import check_flags, flag_names
+from cpfr.cli.render import solve_result_table
 from cpfr.exceptions import InputError
 from cpfr.inventory.limits import DEFAULT_TIME_LIMIT_SECONDS
 
@@ -58,24 +59,8 @@ def solve(
     if as_json:
         typer.echo(text)
         return
-    table = Table(title=f"{instance.name}: {result['kind']}", title_justify="left")
-    table.add_column("result")
-    table.add_column("value", justify="right")
-    for key, value in result.items():
-        if key != "kind":
-            table.add_row(key, _shown(value))
-    console.print(table)
+    console.print(solve_result_table(f"{instance.name}: {result['kind']}", result))
     err_console.print(f"solved in {seconds * 1000:.1f} ms", highlight=False)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {_shown(item)}" for key, item in value.items())
-    if isinstance(value, list):
-        return ", ".join(_shown(item) for item in value)
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
 
 
 def replenish(

@@ -20,6 +20,7 @@ from cpfr.cli.common import (
     write_table,
 )
 from cpfr.cli.progress import ProgressLog
+from cpfr.cli.render import solve_result_table
 
 network_app = typer.Typer(
     help="Warehouse network: facility location, SKU placement, allocation, logistics cost.",
@@ -52,27 +53,8 @@ def solve(
     if as_json:
         typer.echo(text)
         return
-    table = Table(title=f"{instance.name}: {result['kind']}", title_justify="left")
-    table.add_column("result")
-    table.add_column("value", justify="right")
-    for key, value in result.items():
-        if key != "kind":
-            table.add_row(key, _shown(value))
-    console.print(table)
+    console.print(solve_result_table(f"{instance.name}: {result['kind']}", result, most=12))
     err_console.print(f"solved in {seconds:.2f} s", highlight=False)
-
-
-def _shown(value: Any, most: int = 12) -> str:
-    if isinstance(value, dict):
-        items = list(value.items())
-        text = ", ".join(f"{key}: {_shown(item, 4)}" for key, item in items[:most])
-        return text + (f", ... ({len(items)} in all)" if len(items) > most else "")
-    if isinstance(value, list):
-        text = ", ".join(_shown(item, 4) for item in value[:most])
-        return text + (f", ... ({len(value)} in all)" if len(value) > most else "")
-    if isinstance(value, float):
-        return f"{value:,.6g}"
-    return str(value)
 
 
 @network_app.command("plan")

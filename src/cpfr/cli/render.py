@@ -185,3 +185,32 @@ def _render_months(frame: pd.DataFrame, console: Console) -> None:
             _bar(row["gmv_yuan"], largest),
         )
     console.print(view)
+
+
+def solve_result_table(title: str, result: Mapping[str, object], *, most: int | None = None) -> Table:
+    """Return a solved instance's result keys (``kind`` aside) as a two-column table.
+
+    ``most`` shortens long lists and mappings to their first entries (with the count in all);
+    with it, numbers also get thousands separators (network results run to millions of yuan).
+    """
+    table = Table(title=title, title_justify="left")
+    table.add_column("result")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key != "kind":
+            table.add_row(key, _shown(value, most))
+    return table
+
+
+def _shown(value: object, most: int | None, inner: bool = False) -> str:
+    shorter = None if most is None else (4 if inner else most)
+    if isinstance(value, dict):
+        items = list(value.items())
+        text = ", ".join(f"{key}: {_shown(item, most, True)}" for key, item in items[:shorter])
+        return text + (f", ... ({len(items)} in all)" if shorter is not None and len(items) > shorter else "")
+    if isinstance(value, list):
+        text = ", ".join(_shown(item, most, True) for item in value[:shorter])
+        return text + (f", ... ({len(value)} in all)" if shorter is not None and len(value) > shorter else "")
+    if isinstance(value, float):
+        return f"{value:.6g}" if most is None else f"{value:,.6g}"
+    return str(value)

@@ -54,7 +54,7 @@ MAX_ID_LENGTH = 100
 """Longest node or location id, in characters."""
 
 
-def _within(bound: Bound) -> PlainValidator:
+def within(bound: Bound) -> PlainValidator:
     """Return a validator that keeps a number within ``bound``, with the bound's own message when not."""
 
     def check(value: object) -> float | int:
@@ -69,7 +69,7 @@ def _within(bound: Bound) -> PlainValidator:
     return PlainValidator(check)
 
 
-def _schema(bound: Bound) -> WithJsonSchema:
+def bound_schema(bound: Bound) -> WithJsonSchema:
     """Return the JSON Schema of a number within ``bound``."""
     schema: dict[str, Any] = {"type": "integer" if bound.whole else "number", "maximum": bound.maximum}
     schema["exclusiveMinimum" if bound.exclusive_minimum else "minimum"] = bound.minimum
@@ -89,16 +89,16 @@ def _id(value: object) -> int | str:
 
 
 _SERVICE_LEVEL = Bound(0.5, 1 - 1e-12, reason="a service level of 1 needs infinite stock")
-Cost = Annotated[float, _within(COST), _schema(COST)]
-PositiveCost = Annotated[float, _within(POSITIVE_COST), _schema(POSITIVE_COST)]
-Quantity = Annotated[float, _within(QUANTITY), _schema(QUANTITY)]
-PositiveQuantity = Annotated[float, _within(POSITIVE_QUANTITY), _schema(POSITIVE_QUANTITY)]
-Periods = Annotated[float, _within(PERIODS), _schema(PERIODS)]
-PositivePeriods = Annotated[float, _within(POSITIVE_PERIODS), _schema(POSITIVE_PERIODS)]
-Spread = Annotated[float, _within(SPREAD), _schema(SPREAD)]
-WholePeriods = Annotated[int, _within(WHOLE_PERIODS), _schema(WHOLE_PERIODS)]
-Probability = Annotated[float, _within(PROBABILITY), _schema(PROBABILITY)]
-ServiceLevel = Annotated[float, _within(_SERVICE_LEVEL), _schema(_SERVICE_LEVEL)]
+Cost = Annotated[float, within(COST), bound_schema(COST)]
+PositiveCost = Annotated[float, within(POSITIVE_COST), bound_schema(POSITIVE_COST)]
+Quantity = Annotated[float, within(QUANTITY), bound_schema(QUANTITY)]
+PositiveQuantity = Annotated[float, within(POSITIVE_QUANTITY), bound_schema(POSITIVE_QUANTITY)]
+Periods = Annotated[float, within(PERIODS), bound_schema(PERIODS)]
+PositivePeriods = Annotated[float, within(POSITIVE_PERIODS), bound_schema(POSITIVE_PERIODS)]
+Spread = Annotated[float, within(SPREAD), bound_schema(SPREAD)]
+WholePeriods = Annotated[int, within(WHOLE_PERIODS), bound_schema(WHOLE_PERIODS)]
+Probability = Annotated[float, within(PROBABILITY), bound_schema(PROBABILITY)]
+ServiceLevel = Annotated[float, within(_SERVICE_LEVEL), bound_schema(_SERVICE_LEVEL)]
 Id = Annotated[
     int | str,
     PlainValidator(_id),

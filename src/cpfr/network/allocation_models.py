@@ -19,7 +19,7 @@ turns the first problem into one :class:`~cpfr.exceptions.InputError` naming the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 from cpfr.bounds import Bound, shown
 from cpfr.documents import field_path, problem_text, type_name
 from cpfr.exceptions import InputError
+from cpfr.inventory.instance_models import bound_schema, within
 
 MAX_QUANTITY = 100_000_000
 """Most units to allocate: a hundred million units of one launch is a typing slip."""
@@ -45,25 +46,6 @@ _SAMPLE = Bound(0, 1e7, reason="units at one point")
 _SHARE = Bound(0, 1)
 
 
-def _within(bound: Bound) -> PlainValidator:
-    def check(value: object) -> float | int:
-        problem = bound.problem(value)
-        if problem is not None:
-            raise PydanticCustomError(
-                "bound", "{problem}, got {value}", {"problem": problem, "value": shown(value)}
-            )
-        assert isinstance(value, int | float)
-        return int(value) if bound.whole else float(value)
-
-    return PlainValidator(check)
-
-
-def _schema(bound: Bound) -> WithJsonSchema:
-    schema: dict[str, Any] = {"type": "integer" if bound.whole else "number", "maximum": bound.maximum}
-    schema["exclusiveMinimum" if bound.exclusive_minimum else "minimum"] = bound.minimum
-    return WithJsonSchema(schema)
-
-
 def _label(value: object) -> str:
     """Read an id, channel or tier: printable text or a whole number, kept as text."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**18:
@@ -77,12 +59,12 @@ def _label(value: object) -> str:
     )
 
 
-Units = Annotated[int, _within(_UNITS), _schema(_UNITS)]
-PackSize = Annotated[int, _within(_PACK), _schema(_PACK)]
-Mean = Annotated[float, _within(_MEAN), _schema(_MEAN)]
-Dispersion = Annotated[float, _within(_DISPERSION), _schema(_DISPERSION)]
-Sample = Annotated[float, _within(_SAMPLE), _schema(_SAMPLE)]
-Share = Annotated[float, _within(_SHARE), _schema(_SHARE)]
+Units = Annotated[int, within(_UNITS), bound_schema(_UNITS)]
+PackSize = Annotated[int, within(_PACK), bound_schema(_PACK)]
+Mean = Annotated[float, within(_MEAN), bound_schema(_MEAN)]
+Dispersion = Annotated[float, within(_DISPERSION), bound_schema(_DISPERSION)]
+Sample = Annotated[float, within(_SAMPLE), bound_schema(_SAMPLE)]
+Share = Annotated[float, within(_SHARE), bound_schema(_SHARE)]
 Label = Annotated[
     str,
     PlainValidator(_label),
