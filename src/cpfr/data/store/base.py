@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -96,6 +96,29 @@ class TableInfo:
     table: str
     rows: int
     by_partner: tuple[tuple[str, int, dt.date | None, dt.date | None], ...]
+
+
+def collect_table_info(fetch: Callable[[str], Sequence[Sequence[object]]]) -> list[TableInfo]:
+    """Return :meth:`Store.table_info` of a backend, given how it runs a query (``fetch(sql) -> rows``).
+
+    The SQL is the same on DuckDB and PostgreSQL; only the connection differs.
+    """
+    from cpfr.data import schema
+    from cpfr.data.store.sql import ident
+
+    infos = []
+    for spec in schema.TABLES:
+        date = ident(spec.date_column) if spec.date_column else None
+        dates = f"min({date}), max({date})" if date else "NULL::date, NULL::date"
+        table = ident(spec.name)
+        rows = fetch(f"SELECT coalesce(partner_id, ''), count(*), {dates} FROM {table} GROUP BY 1 ORDER BY 1")
+        by_partner = tuple((str(row[0]), int(str(row[1])), _day(row[2]), _day(row[3])) for row in rows)
+        infos.append(TableInfo(spec.name, sum(entry[1] for entry in by_partner), by_partner))
+    return infos
+
+
+def _day(value: object) -> dt.date | None:
+    return value if isinstance(value, dt.date) else None
 
 
 class Store(ABC):

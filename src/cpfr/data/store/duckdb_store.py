@@ -28,11 +28,20 @@ import pandas as pd
 from cpfr.data import schema
 from cpfr.data.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from cpfr.data.sources import ROW_COLUMN, SourceFile, frame_source, literal_path
-from cpfr.data.store.base import CUBE_DIMENSIONS, IngestResult, Store, TableInfo
+from cpfr.data.store.base import CUBE_DIMENSIONS, IngestResult, Store, TableInfo, collect_table_info
 from cpfr.data.store.duckdb_connect import DEFAULT_WAIT_SECONDS, StoreMode, connect
 from cpfr.data.store.export import write_export
-from cpfr.data.store.plan import IngestPlan
-from cpfr.data.store.sql import SQL_TYPES, VIEWS, any_table, default_sql, ident, literal, select_table
+from cpfr.data.store.plan import IngestPlan, date_window
+from cpfr.data.store.sql import (
+    SQL_TYPES,
+    VIEWS,
+    any_table,
+    default_sql,
+    first_line,
+    ident,
+    literal,
+    select_table,
+)
 from cpfr.exceptions import (
     CpfrError,
     InputError,
@@ -374,7 +383,7 @@ class DuckDBStore(Store):
         match = " AND ".join(f"s.{ident(key)} = t.{ident(key)}" for key in spec.key)
         row = self._con.execute(
             f"SELECT count(*) FROM __typed t SEMI JOIN {ident(spec.name)} s"
-            f" ON {match}{_date_window(spec, 's')}"
+            f" ON {match}{date_window(spec, 's')}"
         ).fetchall()[0]
         return int(row[0]) if row else 0
 
@@ -386,7 +395,7 @@ class DuckDBStore(Store):
         replaced = 0
         if replace:
             replaced = self._con.execute(
-                f"DELETE FROM {target} USING __typed t WHERE {match}{_date_window(spec, target)}"
+                f"DELETE FROM {target} USING __typed t WHERE {match}{date_window(spec, target)}"
             ).fetchall()[0][0]
         self._con.execute(plan.insert_sql())
         self._con.execute(
@@ -422,10 +431,10 @@ class DuckDBStore(Store):
             try:
                 con.execute("ROLLBACK")
             except duckdb.Error as rollback_error:
-                error.add_note(f"the rollback failed too: {_first_line(rollback_error)}")
+                error.add_note(f"the rollback failed too: {first_line(rollback_error)}")
             if isinstance(error, duckdb.Error):
                 raise StoreError(
-                    f"{self.location}: {what} failed and nothing was written ({_first_line(error)})"
+                    f"{self.location}: {what} failed and nothing was written ({first_line(error)})"
                 ) from error
             raise
 
@@ -433,20 +442,7 @@ class DuckDBStore(Store):
 
     def table_info(self) -> list[TableInfo]:
         """Return row counts and per-partner date ranges of every table."""
-        infos = []
-        for spec in schema.TABLES:
-            name = ident(spec.name)
-            dates = (
-                f"min({ident(spec.date_column)}), max({ident(spec.date_column)})"
-                if spec.date_column
-                else "NULL, NULL"
-            )
-            rows = self._con.execute(
-                f"SELECT coalesce(partner_id, ''), count(*), {dates} FROM {name} GROUP BY ALL ORDER BY 1"
-            ).fetchall()
-            by_partner = tuple((str(row[0]), int(row[1]), row[2], row[3]) for row in rows)
-            infos.append(TableInfo(spec.name, sum(entry[1] for entry in by_partner), by_partner))
-        return infos
+        return collect_table_info(lambda sql: self._con.execute(sql).fetchall())
 
     def read_table(
         self,
@@ -584,33 +580,12 @@ class DuckDBStore(Store):
         self._con.close()
 
 
-def _date_window(spec: schema.Table, target: str) -> str:
-    """Limit a join of the file with its table to the file's dates, when the date is part of the key.
-
-    A daily file replaces a few days of a table of years: DuckDB's zone maps
-    then skip the rest of the table instead of joining all of it.
-    """
-    date = spec.date_column
-    if date is None or date not in spec.key:
-        return ""
-    column = ident(date)
-    return (
-        f" AND {target}.{column} BETWEEN (SELECT min({column}) FROM __typed)"
-        f" AND (SELECT max({column}) FROM __typed)"
-    )
-
-
 def _unreadable(source: SourceFile, error: duckdb.Error) -> CpfrError:
     """Say whose fault an engine error while reading a file is: the file's (a corrupt page) or the disk's."""
-    text = _first_line(error)
+    text = first_line(error)
     if source.path is None or "No space left" in text or isinstance(error, duckdb.OutOfMemoryException):
         return StoreError(f"cannot validate {source.label}: {text}")
     return ValidationError([Problem(source.label, 0, "", None, f"a readable {source.format} file ({text})")])
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(error).__name__
 
 
 def _create_table_sql(spec: schema.Table, version: int) -> str:

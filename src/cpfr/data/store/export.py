@@ -15,7 +15,7 @@ import duckdb
 
 from cpfr.data import schema
 from cpfr.data.sources import FORMULA_START
-from cpfr.data.store.sql import ident, literal
+from cpfr.data.store.sql import first_line, ident, literal
 from cpfr.exceptions import InputError, StoreError
 
 
@@ -54,7 +54,7 @@ def write_export(
         os.replace(partial, output)
     except duckdb.IOException as error:
         partial.unlink(missing_ok=True)
-        raise StoreError(f"{output}: cannot write the export ({_first_line(error)})") from None
+        raise StoreError(f"{output}: cannot write the export ({first_line(error)})") from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -68,8 +68,3 @@ def _safe_cell(column: schema.Column) -> str:
     quote = literal("'")
     formula = f"regexp_matches({name}, {literal(FORMULA_START)})"
     return f"CASE WHEN {formula} THEN {quote} || {name} ELSE {name} END AS {name}"
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(error).__name__

@@ -342,3 +342,19 @@ class IngestPlan:
         """INSERT of the typed file into the table (see :meth:`rows_select`)."""
         columns = ", ".join(ident(column.name) for column in self.table.columns)
         return f"INSERT INTO {ident(self.table.name)} ({columns}) {self.rows_select()}"
+
+
+def date_window(spec: schema.Table, target: str) -> str:
+    """Limit a join of the file with its table to the file's dates, when the date is part of the key.
+
+    A daily file replaces a few days of a table of years: DuckDB's zone maps
+    then skip the rest of the table instead of joining all of it.
+    """
+    date = spec.date_column
+    if date is None or date not in spec.key:
+        return ""
+    column = ident(date)
+    return (
+        f" AND {target}.{column} BETWEEN (SELECT min({column}) FROM __typed)"
+        f" AND (SELECT max({column}) FROM __typed)"
+    )

@@ -41,7 +41,7 @@ from psycopg import sql
 from cpfr.data import schema
 from cpfr.data.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from cpfr.data.sources import SourceFile, frame_source
-from cpfr.data.store.base import CUBE_DIMENSIONS, IngestResult, Store, TableInfo
+from cpfr.data.store.base import CUBE_DIMENSIONS, IngestResult, Store, TableInfo, collect_table_info
 from cpfr.data.store.duckdb_connect import DEFAULT_WAIT_SECONDS, StoreMode
 from cpfr.data.store.duckdb_store import DuckDBStore
 from cpfr.data.store.export import write_export
@@ -55,7 +55,7 @@ from cpfr.data.store.postgres_copy import (
     write_arrow,
 )
 from cpfr.data.store.postgres_schema import PARTNER_SETTING, migration_statements
-from cpfr.data.store.sql import any_table, ident, literal, select_table
+from cpfr.data.store.sql import any_table, first_line, ident, literal, select_table
 from cpfr.exceptions import (
     InputError,
     MigrationError,
@@ -166,7 +166,7 @@ class PostgresStore(Store):
         try:
             con = psycopg.connect(self._url, autocommit=True)
         except psycopg.Error as error:
-            raise StoreError(f"{self.location}: cannot connect ({_first_line(error)})") from None
+            raise StoreError(f"{self.location}: cannot connect ({first_line(error)})") from None
         # Dates and doubles in the text COPY carries them as, whatever the server's defaults;
         # lock_timeout 0 would mean "wait forever", so no wait is one millisecond.
         settings = {
@@ -403,27 +403,17 @@ class PostgresStore(Store):
                 f"{self._wait_seconds:g} s and nothing was written (try again, or raise --wait)"
             ) from None
         except pg_errors.ReadOnlySqlTransaction as error:
-            raise ReadOnlyStoreError(f"{self.location}: {_first_line(error)}; nothing was written") from None
+            raise ReadOnlyStoreError(f"{self.location}: {first_line(error)}; nothing was written") from None
         except psycopg.Error as error:
             raise StoreError(
-                f"{self.location}: {what} failed and nothing was written ({_first_line(error)})"
+                f"{self.location}: {what} failed and nothing was written ({first_line(error)})"
             ) from error
 
     # -- reads ----------------------------------------------------------------
 
     def table_info(self) -> list[TableInfo]:
         """Return row counts and per-partner date ranges of every table."""
-        infos = []
-        for spec in schema.TABLES:
-            date = ident(spec.date_column) if spec.date_column else None
-            dates = f"min({date}), max({date})" if date else "NULL::date, NULL::date"
-            rows = self._con.execute(
-                f"SELECT coalesce(partner_id, ''), count(*), {dates} FROM {ident(spec.name)}"
-                " GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-            by_partner = tuple((str(row[0]), int(row[1]), row[2], row[3]) for row in rows)
-            infos.append(TableInfo(spec.name, sum(entry[1] for entry in by_partner), by_partner))
-        return infos
+        return collect_table_info(lambda sql: self._con.execute(sql).fetchall())
 
     def read_table(
         self,
@@ -597,8 +587,3 @@ def _referenced_tables(spec: schema.Table) -> set[str]:
     if "sites" in names:  # a view over two tables
         names = (names - {"sites"}) | {"locations", "warehouses"}
     return names
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(error).__name__

@@ -95,3 +95,9 @@ def select_table(
             params.append(bound)
     order = " ORDER BY " + ", ".join(ident(key) for key in spec.key) if ordered else ""
     return f"SELECT * FROM {ident(spec.name)} WHERE {' AND '.join(conditions)}{order}", params
+
+
+def first_line(error: BaseException) -> str:
+    """Return an engine error's first line, whitespace collapsed (its type's name when it has no text)."""
+    text = str(error).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(error).__name__
