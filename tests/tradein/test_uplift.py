@@ -30,6 +30,7 @@ def synthetic_panel(
     dip: float = 0.0,
     cannibalisation: float = 0.0,
     festival: float = 2.5,
+    eligible_trend: float = 0.0,
 ) -> UpliftPanel:
     """Poisson units with SKU levels, a shared yearly wave, weekly cycle and trend, and a planted lift."""
     rng = np.random.default_rng(seed)
@@ -50,6 +51,7 @@ def synthetic_panel(
     factor[np.ix_(eligible, subsidised)] = 1.0 + lift
     factor[np.ix_(eligible, after)] = 1.0 - dip
     factor[np.ix_(~eligible, subsidised)] = 1.0 - cannibalisation
+    factor[eligible] *= np.exp(eligible_trend * day / 365.25)[None, :]
     mean = level[:, None] * shared[None, :] * factor
     units = rng.poisson(mean).astype(float)
     return UpliftPanel(
@@ -91,6 +93,12 @@ def test_naive_before_after_is_biased_where_did_is_not() -> None:
     row = estimate_panel(panel, n_boot=19, seed=4)
     assert abs(naive) > 0.04
     assert abs(row["uplift"]) < abs(naive) / 3
+
+
+def test_pre_trend_check_flags_diverging_groups() -> None:
+    # Eligible SKUs growing 60 % a year faster than the controls break parallel trends.
+    row = estimate_panel(synthetic_panel(0.25, seed=9, eligible_trend=0.6), n_boot=19, seed=9)
+    assert row["pre_trend_p"] < 0.01
 
 
 def test_pull_forward_dip_after_the_subsidy_is_counted() -> None:
