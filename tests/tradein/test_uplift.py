@@ -101,6 +101,13 @@ def test_pre_trend_check_flags_diverging_groups() -> None:
     assert row["pre_trend_p"] < 0.01
 
 
+def test_a_leaf_without_controls_is_reported_without_an_estimate() -> None:
+    row = estimate_panel(synthetic_panel(0.25, seed=10, n_eligible=10, n_control=0), n_boot=19)
+    assert row["control"] == "none"
+    assert row["n_eligible_skus"] == 10
+    assert np.isnan(row["uplift"]) and np.isnan(row["uplift_low"]) and np.isnan(row["incremental_units"])
+
+
 def test_pull_forward_dip_after_the_subsidy_is_counted() -> None:
     panel = synthetic_panel(0.25, seed=6, subsidy_end=340, dip=0.3)
     row = estimate_panel(panel, n_boot=19, seed=6)

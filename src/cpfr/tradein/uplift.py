@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from cpfr.data.store import Store
-from cpfr.tradein.panel import UpliftPanel, read_panels
+from cpfr.tradein.panel import MIN_CONTROL_SKUS, UpliftPanel, read_panels
 
 COLUMNS = (
     "category_id",
@@ -231,6 +231,19 @@ def cannibalised_units(panel: UpliftPanel) -> float:
     return float((projected - units)[during].sum())
 
 
+def _unidentified(panel: UpliftPanel) -> dict[str, object]:
+    missing = float("nan")
+    row: dict[str, object] = dict.fromkeys(COLUMNS, missing)
+    del row["category_name"]
+    row.update(
+        category_id=panel.category_id,
+        control="none",
+        n_eligible_skus=int(panel.eligible.sum()),
+        n_control_skus=int((~panel.eligible).sum()),
+    )
+    return row
+
+
 def estimate_panel(
     panel: UpliftPanel,
     *,
@@ -245,6 +258,9 @@ def estimate_panel(
     which shrinks the bias from seasonality the two groups do not share.
     """
     treated = panel.eligible[:, None] & panel.subsidised[None, :]
+    if (~panel.eligible).sum() < MIN_CONTROL_SKUS:
+        # Without controls there is no second difference: report the leaf, estimate nothing.
+        return _unidentified(panel)
     fitted_days = np.ones(panel.days.size, dtype=bool)
     if window_days is not None and panel.subsidised.any():
         distance = np.arange(panel.days.size) - int(np.argmax(panel.subsidised))
