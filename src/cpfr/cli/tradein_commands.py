@@ -59,7 +59,7 @@ def estimate(
             str(row["control"]),
             _percent(float(row["uplift"])),
             f"{_percent(float(row['uplift_low']))} .. {_percent(float(row['uplift_high']))}",
-            f"{float(row['incremental_units']):,.0f}",
+            _count(float(row["incremental_units"])),
             "-" if math.isnan(pre_trend) else f"{pre_trend:.3f}",
         )
     console.print(shown)
@@ -67,3 +67,7 @@ def estimate(
 
 def _percent(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:+.1%}"
+
+
+def _count(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:,.0f}"

@@ -45,7 +45,8 @@ class UpliftPanel:
         The days of the columns.
     control : str
         ``leaf`` (ineligible SKUs of the same leaf) or ``other categories``
-        (SKUs of never-subsidised leaves, when every SKU of the leaf is eligible).
+        (SKUs of never-subsidised leaves, when every SKU of the leaf is eligible),
+        or ``none`` when neither has ``MIN_CONTROL_SKUS`` SKUs (no estimate).
     """
 
     category_id: str
@@ -101,6 +102,8 @@ def read_panels(
         control = "leaf"
         if control_rows.sum() < MIN_CONTROL_SKUS:
             control_rows, control = never_subsidised, "other categories"
+        if control_rows.sum() < MIN_CONTROL_SKUS:
+            control = "none"
         rows = treated | control_rows
         subsidised = np.zeros(days.size, dtype=bool)
         for event in _covering(subsidies, leaf, parent.get(leaf)).to_dict("records"):

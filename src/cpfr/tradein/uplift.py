@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from cpfr.data.store import Store
-from cpfr.tradein.panel import UpliftPanel, read_panels
+from cpfr.tradein.panel import MIN_CONTROL_SKUS, UpliftPanel, read_panels
 
 COLUMNS = (
     "category_id",
@@ -41,6 +41,7 @@ COLUMNS = (
 )
 BLOCK_DAYS = 28  # bootstrap clusters: SKU x four-week block, so daily autocorrelation stays inside one
 PRE_TREND_WEEKS = 26
+PULL_FORWARD_DAYS = 56  # the weeks after a subsidy ends in which a dip counts as pull-forward
 MAX_ITERATIONS = 500
 TOLERANCE = 1e-9
 
@@ -169,6 +170,80 @@ def pre_trend_p_value(panel: UpliftPanel) -> float:
     return float(stats.linregress(gap.index.to_numpy(dtype=float), gap.to_numpy()).pvalue)
 
 
+def _after_subsidy(panel: UpliftPanel) -> np.ndarray:
+    # The unsubsidised days within PULL_FORWARD_DAYS after a subsidy period ends.
+    ended = panel.subsidised[:-1] & ~panel.subsidised[1:]
+    after = np.zeros(panel.days.size, dtype=bool)
+    for last in np.flatnonzero(ended):
+        after[last + 1 : last + 1 + PULL_FORWARD_DAYS] = True
+    return after & ~panel.subsidised
+
+
+def pull_forward_units(panel: UpliftPanel) -> float:
+    """Return the eligible SKUs' missing units in the weeks after the subsidy ends (NaN if none).
+
+    A second difference in differences on the unsubsidised days only: eligible SKUs in the
+    ``PULL_FORWARD_DAYS`` after a subsidy period's last day against the same SKUs' other
+    unsubsidised days, relative to the controls. The units missing against that
+    counterfactual (positive for a dip) were bought early, during the subsidy.
+    """
+    after = _after_subsidy(panel)
+    dip_cells = panel.eligible[:, None] & after[None, :] & panel.on_sale
+    if not dip_cells.any():
+        return float("nan")
+    weight = (panel.on_sale & ~panel.subsidised[None, :]).astype(float)
+    effect = fit_did(panel.units, weight, panel.eligible[:, None] & after[None, :]).effect
+    return float(panel.units[dip_cells].sum() * np.expm1(-effect))
+
+
+def cannibalised_units(panel: UpliftPanel) -> float:
+    """Return the ineligible SKUs' units lost during the subsidy against their own pre-period trend.
+
+    Only with controls from the same leaf (NaN otherwise): a Poisson fit of
+    ``exp(alpha_i + trend * t)`` on the control SKUs' pre-subsidy days is projected over
+    the subsidised days; the loss is the projection minus the units sold. The trend has no
+    seasonality, so the figure is rough; and the same loss makes the DiD uplift an upper
+    bound of the eligible SKUs' own gain when it is large.
+    """
+    if panel.control != "leaf" or not panel.subsidised.any():
+        return float("nan")
+    first = int(np.argmax(panel.subsidised))
+    control = ~panel.eligible
+    units = panel.units[control]
+    pre = panel.on_sale[control][:, :first].astype(float)
+    if first < 28 or pre.sum() == 0:
+        return float("nan")
+    time = np.arange(panel.days.size) / 365.25
+    sku_total = (pre * units[:, :first]).sum(axis=1)
+    trend = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(100):
+            exp_trend = np.exp(trend * time[:first])
+            level = _ratio(sku_total, (pre * exp_trend[None, :]).sum(axis=1))
+            mean = pre * level[:, None] * exp_trend[None, :]
+            residual = pre * units[:, :first] - mean
+            step = float((residual * time[None, :first]).sum() / (mean * time[None, :first] ** 2).sum())
+            trend += step
+            if abs(step) < TOLERANCE:
+                break
+    during = panel.on_sale[control] & panel.subsidised[None, :]
+    projected = level[:, None] * np.exp(trend * time)[None, :]
+    return float((projected - units)[during].sum())
+
+
+def _unidentified(panel: UpliftPanel) -> dict[str, object]:
+    missing = float("nan")
+    row: dict[str, object] = dict.fromkeys(COLUMNS, missing)
+    del row["category_name"]
+    row.update(
+        category_id=panel.category_id,
+        control="none",
+        n_eligible_skus=int(panel.eligible.sum()),
+        n_control_skus=int((~panel.eligible).sum()),
+    )
+    return row
+
+
 def estimate_panel(
     panel: UpliftPanel,
     *,
@@ -183,10 +258,15 @@ def estimate_panel(
     which shrinks the bias from seasonality the two groups do not share.
     """
     treated = panel.eligible[:, None] & panel.subsidised[None, :]
+    if (~panel.eligible).sum() < MIN_CONTROL_SKUS:
+        # Without controls there is no second difference: report the leaf, estimate nothing.
+        return _unidentified(panel)
     fitted_days = np.ones(panel.days.size, dtype=bool)
     if window_days is not None and panel.subsidised.any():
         distance = np.arange(panel.days.size) - int(np.argmax(panel.subsidised))
         fitted_days = (distance >= -window_days) & (distance < window_days)
+    # A post-subsidy dip would pass for the eligible SKUs' baseline and inflate the uplift.
+    fitted_days &= ~_after_subsidy(panel)
     units, on_sale, in_fit = (
         panel.units[:, fitted_days],
         panel.on_sale[:, fitted_days],
@@ -216,8 +296,8 @@ def estimate_panel(
         "uplift_high": float(np.expm1(high)),
         "incremental_units": float(panel.units[treated].sum() * share),
         "incremental_gmv": float(panel.gmv[treated].sum() * share),
-        "pull_forward_units": float("nan"),
-        "cannibalised_units": float("nan"),
+        "pull_forward_units": pull_forward_units(panel),
+        "cannibalised_units": cannibalised_units(panel),
         "pre_trend_p": pre_trend_p_value(panel),
     }
 
@@ -268,9 +348,10 @@ def estimate_uplift(
         control, n_eligible_skus, n_control_skus, uplift, uplift_low, uplift_high,
         incremental_units, incremental_gmv, pull_forward_units, cannibalised_units,
         pre_trend_p``. ``uplift`` is the relative lift of an eligible SKU's mean demand
-        on subsidised days. ``pull_forward_units`` and ``cannibalised_units`` are not
-        estimated yet (NaN): the dip after a subsidy ends needs post-subsidy history,
-        and the ineligible SKUs' loss needs a counterfactual beyond their own leaf.
+        on subsidised days. ``pull_forward_units`` (see :func:`pull_forward_units`) is NaN
+        while no subsidy period of the leaf has ended inside the sales history;
+        ``cannibalised_units`` (see :func:`cannibalised_units`) is NaN unless the
+        controls are the leaf's own ineligible SKUs.
 
     References
     ----------
