@@ -261,9 +261,26 @@ def test_subsidies_lift_demand_and_are_paid_only_in_subsidy_periods(scenario: De
     assert (sales.loc[np.isin(sales_leaf, ["TOILET", "SHOWER"]), "subsidy_yuan"] == 0).all()
     appliances = np.isin(sales_leaf, ["AC", "FRIDGE", "WASHER", "TV"])
     assert (sales.loc[appliances & (sales["date"] < "2024-09-01"), "subsidy_yuan"] == 0).all()
-    late = sales.loc[appliances & (sales["date"] >= "2024-09-01")]
-    assert (late["subsidy_yuan"] > 0).all()
+    # Inside its region's window an eligible appliance's every sale is subsidised, outside none is.
+    region = scenario.tables["locations"].set_index("location_id")["region"]
+    sales_region = region.reindex(sales["location_id"].astype(str)).to_numpy()
+    inside = np.zeros(len(sales), dtype=bool)
+    for event_id, windows in scenario.truth["subsidy_windows"].items():
+        if "-HA" not in event_id:
+            continue
+        for name, (first, last) in windows.items():
+            inside |= (sales_region == name) & (sales["date"] >= first) & (sales["date"] <= last).to_numpy()
+    paid = sales["subsidy_yuan"] > 0
+    assert not (paid & appliances & ~inside).any()
+    attributes = scenario.tables["products"].set_index("sku_id")["attributes"]
+    rating = attributes.map(lambda text: json.loads(text).get("energy_rating", 1))
+    eligible = (rating.reindex(sales["sku_id"].astype(str)) <= 2).to_numpy()
+    assert paid[appliances & inside & eligible].all()
+    assert not paid[appliances & ~eligible].any()  # energy rating 3 is not subsidised
+    late = sales.loc[paid & appliances]
     assert (late["subsidy_yuan"] <= np.minimum(0.15 * late["paid_price"], 2000) + 0.01).all()
+    # Provinces open on their own days: the regions' first days differ.
+    assert len({first for first, _ in scenario.truth["subsidy_windows"]["SUBSIDY-2024-HA"].values()}) > 1
 
 
 def test_truth_is_json_and_names_the_drivers(scenario: DemoScenario) -> None:
@@ -279,6 +296,10 @@ def test_truth_is_json_and_names_the_drivers(scenario: DemoScenario) -> None:
         "hot_launch_skus",
         "launch_curve",
         "ambition_factors",
+        "subsidy_cannibalisation",
+        "subsidy_pull_forward",
+        "subsidy_windows",
+        "subsidy_effects",
     ):
         assert key in truth
     assert all(-3.0 <= value <= -1.5 for value in truth["elasticity"].values())

@@ -1,6 +1,7 @@
-"""Trade-in subsidies: the causal uplift of subsidy periods per leaf category."""
+"""Trade-in subsidies: causal uplift, cannibalisation and pull-forward per leaf category."""
 
+from cpfr.tradein.fe_poisson import PoissonFit, fit_poisson_fe
 from cpfr.tradein.panel import UpliftPanel
-from cpfr.tradein.uplift import DidFit, estimate_panel, estimate_uplift, fit_did
+from cpfr.tradein.uplift import estimate_panel, estimate_uplift
 
-__all__ = ["DidFit", "UpliftPanel", "estimate_panel", "estimate_uplift", "fit_did"]
+__all__ = ["PoissonFit", "UpliftPanel", "estimate_panel", "estimate_uplift", "fit_poisson_fe"]

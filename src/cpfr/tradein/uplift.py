@@ -1,28 +1,41 @@
-"""Causal uplift of trade-in subsidy periods per leaf category, by difference in differences.
+"""Causal effects of trade-in subsidy programmes per leaf category: uplift, cannibalisation, pull-forward.
 
-The subsidy raises an eligible SKU's mean demand by a factor ``1 + s`` on
-subsidised days. Comparing those days with the same SKUs' other days would
-also credit the subsidy with seasonality, festivals and trend; comparing them
-with the ineligible SKUs of the same leaf on the same days removes what both
-groups share. The fit is a Poisson regression with SKU and date fixed effects
-(two-way fixed effects), which keeps zero-unit days of slow SKUs that a log
-of daily units would drop:
+Provinces open and close a national programme on their own days, so the
+same SKU is subsidised in one region and not yet (or no longer) in another
+on the same day: a staggered difference in differences. Per leaf, a Poisson
+regression with (SKU, region) and day fixed effects
 
-    E[units_it] = exp(alpha_i + gamma_t + beta * eligible_i * subsidised_t),
-    s = exp(beta) - 1.
+    E[units_rt] = exp(alpha_r + gamma_t + beta * T_rt + delta * X_rt + pi * F_rt)
+
+compares rows on the same day, so the day effects take the leaf's
+seasonality, festivals, price campaigns and trend, and what remains is
+
+- ``beta``: an eligible SKU under the subsidy in its region (``T``), the uplift ``exp(beta) - 1``;
+- ``delta``: an ineligible SKU of the leaf while the subsidy runs in its region (``X``), the
+  cannibalisation ``1 - exp(delta)`` (demand the subsidised models take from the others);
+- ``pi``: an eligible SKU after the subsidy closed in its region, with a dip fading linearly
+  over ``pull_forward_days`` (``F``, 1 the first day after, 0 at the end): the pull-forward
+  depth ``1 - exp(pi)`` (buyers who came early).
+
+Where every region ran the subsidy on the same days, ``beta - delta`` is what
+the leaf's ineligible SKUs identify (``control = "leaf"``); without either, the
+SKUs of never-subsidised leaves are the controls (``other categories``, a weaker
+design). Identification is checked with a placebo: the eligible rows' effect in
+the four weeks before the subsidy opened in their region, which should be zero
+(``pre_trend_p``). Intervals come from a cluster bootstrap (SKU x four-week block).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from cpfr.data.store import Store
-from cpfr.tradein.panel import MIN_CONTROL_SKUS, UpliftPanel, read_panels
+from cpfr.tradein.fe_poisson import fit_poisson_fe
+from cpfr.tradein.panel import UpliftPanel, read_panels
 
 COLUMNS = (
     "category_id",
@@ -33,6 +46,13 @@ COLUMNS = (
     "uplift",
     "uplift_low",
     "uplift_high",
+    "cannibalisation",
+    "cannibalisation_low",
+    "cannibalisation_high",
+    "pull_forward_depth",
+    "pull_forward_depth_low",
+    "pull_forward_depth_high",
+    "gross_incremental_units",
     "incremental_units",
     "incremental_gmv",
     "pull_forward_units",
@@ -40,206 +60,82 @@ COLUMNS = (
     "pre_trend_p",
 )
 BLOCK_DAYS = 28  # bootstrap clusters: SKU x four-week block, so daily autocorrelation stays inside one
-PRE_TREND_WEEKS = 26
-PULL_FORWARD_DAYS = 56  # the weeks after a subsidy ends in which a dip counts as pull-forward
-MAX_ITERATIONS = 500
-TOLERANCE = 1e-9
+PULL_FORWARD_DAYS = 56
+PLACEBO_DAYS = 28
+EFFECTS = ("uplift", "cannibalisation", "pull_forward")
 
 
-@dataclass(frozen=True)
-class DidFit:
-    """A two-way fixed-effects Poisson fit of one panel.
+def design(panel: UpliftPanel, pull_forward_days: int = PULL_FORWARD_DAYS) -> dict[str, np.ndarray]:
+    """Return the identified regressors of ``panel``: ``{name: (n_rows, n_days) float}``.
 
-    Attributes
-    ----------
-    effect : float
-        ``beta``, the log of the subsidy's demand multiplier.
-    sku_effect, day_effect : numpy.ndarray
-        ``alpha_i`` and ``gamma_t`` (``-inf`` where a SKU or day sold nothing).
+    ``uplift`` always; ``cannibalisation`` when the leaf has ineligible SKUs and regions opened
+    on different days (else it is not separable from the uplift); ``pull_forward`` when a
+    subsidy closed inside the history.
     """
-
-    effect: float
-    sku_effect: np.ndarray
-    day_effect: np.ndarray
-
-
-def fit_did(units: np.ndarray, weight: np.ndarray, treated: np.ndarray, *, fit_effect: bool = True) -> DidFit:
-    """Fit ``E[units] = exp(alpha_i + gamma_t + beta * treated)`` by Poisson pseudo-likelihood.
-
-    Parameters
-    ----------
-    units : numpy.ndarray
-        ``(n_skus, n_days)`` units.
-    weight : numpy.ndarray
-        ``(n_skus, n_days)`` cell weights (0 leaves a cell out; bootstrap multiplicities).
-    treated : numpy.ndarray
-        ``(n_skus, n_days)`` cells under the subsidy (eligible SKU on a subsidised day).
-    fit_effect : bool
-        With False, ``beta`` stays 0 (the fixed effects alone, for the pre-trend check).
-
-    Returns
-    -------
-    DidFit
-        The fitted effect and fixed effects.
-
-    References
-    ----------
-    Santos Silva, J.M.C. and Tenreyro, S. (2006). "The Log of Gravity". Review of
-    Economics and Statistics 88(4), 641-658 (Poisson pseudo-maximum likelihood).
-    """
-    treated = treated.astype(float)
-    weighted_units = weight * units
-    sku_total = weighted_units.sum(axis=1)
-    day_total = weighted_units.sum(axis=0)
-    exp_sku = np.ones(units.shape[0])
-    exp_day = np.ones(units.shape[1])
-    effect = 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(MAX_ITERATIONS):
-            # Alternating projections solve the fixed effects exactly for a given beta (the
-            # Poisson first-order conditions); one Newton step then moves beta. A SKU or day
-            # without units (or without cells) gets a zero multiplier: it carries no information.
-            multiplier = weight * np.exp(effect * treated)
-            exp_sku = _ratio(sku_total, (multiplier * exp_day[None, :]).sum(axis=1))
-            exp_day = _ratio(day_total, (multiplier * exp_sku[:, None]).sum(axis=0))
-            if not fit_effect:
-                continue
-            mean = multiplier * exp_sku[:, None] * exp_day[None, :]
-            score = float((treated * (weighted_units - mean)).sum())
-            information = float((treated * mean).sum())
-            if information <= 0:
-                effect = float("nan")
-                break
-            step = score / information
-            effect += step
-            if abs(step) < TOLERANCE:
-                break
-        sku_effect = np.log(exp_sku)
-        day_effect = np.log(exp_day)
-    return DidFit(effect, sku_effect, day_effect)
+    cells = panel.on_sale
+    regressors = {"uplift": panel.treated.astype(float)}
+    if panel.control != "leaf" and (panel.exposed & cells).any():
+        regressors["cannibalisation"] = panel.exposed.astype(float)
+    age = panel.days_after()
+    fade = np.where(age > 0, np.clip(1.0 - (age - 1) / pull_forward_days, 0.0, 1.0), 0.0)
+    fade *= (panel.eligible & panel.in_leaf)[:, None]
+    if (fade * cells).any():
+        regressors["pull_forward"] = fade
+    return regressors
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    ratio = numerator / denominator
-    return np.where(np.isfinite(ratio), ratio, 0.0)
+def placebo(panel: UpliftPanel, days: int = PLACEBO_DAYS) -> np.ndarray:
+    """``(n_rows, n_days)`` an eligible row in the ``days`` before the subsidy opened in its region."""
+    opens = panel.covered[:, 1:] & ~panel.covered[:, :-1]
+    before = np.zeros_like(panel.covered)
+    for row, day in zip(*np.nonzero(opens), strict=True):
+        first = day + 1
+        before[row, max(0, first - days) : first] = True
+    return before & ~panel.covered & (panel.eligible & panel.in_leaf)[:, None]
 
 
-def _bootstrap_weights(on_sale: np.ndarray, eligible: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    # Resample SKU x block clusters within each group (eligible, control), so both keep their size.
-    n_skus, n_days = on_sale.shape
+def _bootstrap_weights(panel: UpliftPanel, rng: np.random.Generator) -> np.ndarray:
+    # Resample SKU x block clusters (all regions of a SKU together) within each group of SKUs.
+    n_days = panel.days.size
     blocks = np.arange(n_days) // BLOCK_DAYS
     n_blocks = int(blocks[-1]) + 1
-    counts = np.zeros((n_skus, n_blocks))
-    for group in (eligible, ~eligible):
-        cells = np.flatnonzero(group)
-        size = cells.size * n_blocks
+    skus, sku_row = np.unique(panel.sku, return_inverse=True)
+    group = pd.Series(panel.eligible * 2 + panel.in_leaf).groupby(sku_row).first().to_numpy()
+    counts = np.zeros((skus.size, n_blocks))
+    for value in np.unique(group):
+        members = np.flatnonzero(group == value)
+        size = members.size * n_blocks
         draws = rng.integers(0, size, size=size)
-        np.add.at(counts, (cells[draws // n_blocks], draws % n_blocks), 1.0)
-    return on_sale * counts[:, blocks]
+        np.add.at(counts, (members[draws // n_blocks], draws % n_blocks), 1.0)
+    return panel.on_sale * counts[sku_row][:, blocks]
 
 
-def pre_trend_p_value(panel: UpliftPanel) -> float:
-    """Return the p-value of a linear trend in the eligible-minus-control gap before the subsidy.
+def pre_trend_p_value(panel: UpliftPanel, regressors: dict[str, np.ndarray]) -> float:
+    """Return the p-value of the placebo effect in the weeks before the subsidy opened (NaN if none).
 
-    The two-way fixed effects are fitted on the pre-subsidy weeks alone; the weekly log ratio of
-    observed to fitted units of the eligible SKUs minus that of the controls is regressed on the
-    week. Under parallel trends the slope is zero, so a small p-value warns that the
-    difference in differences is biased.
+    Under parallel trends the eligible rows do not move before their region's subsidy
+    opens; a small p-value warns that the estimates are biased (anticipation, or groups
+    that drift apart).
     """
-    first = int(np.argmax(panel.subsidised)) if panel.subsidised.any() else panel.days.size
-    start = max(0, first - 7 * PRE_TREND_WEEKS)
-    if first - start < 28:
+    lead = placebo(panel)
+    if not (lead & panel.on_sale).any():
         return float("nan")
-    units = panel.units[:, start:first]
-    weight = panel.on_sale[:, start:first].astype(float)
-    fit = fit_did(units, weight, np.zeros_like(units, dtype=bool), fit_effect=False)
-    with np.errstate(invalid="ignore", over="ignore"):
-        fitted = weight * np.exp(fit.sku_effect[:, None] + fit.day_effect[None, :])
-    fitted = np.nan_to_num(fitted, nan=0.0, posinf=0.0)
-    week = np.arange(first - start) // 7
-    gaps = []
-    for group in (panel.eligible, ~panel.eligible):
-        observed = pd.Series((weight * units)[group].sum(axis=0)).groupby(week).sum()
-        expected = pd.Series(fitted[group].sum(axis=0)).groupby(week).sum()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # A week without units in a group has no gap to measure; it is dropped below.
-            gaps.append(np.log(observed / expected))
-    gap = (gaps[0] - gaps[1]).replace([np.inf, -np.inf], np.nan).dropna()
-    if gap.size < 4:
+    stacked = np.stack([*regressors.values(), lead.astype(float)])
+    fit = fit_poisson_fe(panel.units, panel.on_sale.astype(float), stacked)
+    variance = float(fit.covariance[-1, -1])
+    if not np.isfinite(fit.effects[-1]) or not variance > 0:
         return float("nan")
-    return float(stats.linregress(gap.index.to_numpy(dtype=float), gap.to_numpy()).pvalue)
-
-
-def _after_subsidy(panel: UpliftPanel) -> np.ndarray:
-    # The unsubsidised days within PULL_FORWARD_DAYS after a subsidy period ends.
-    ended = panel.subsidised[:-1] & ~panel.subsidised[1:]
-    after = np.zeros(panel.days.size, dtype=bool)
-    for last in np.flatnonzero(ended):
-        after[last + 1 : last + 1 + PULL_FORWARD_DAYS] = True
-    return after & ~panel.subsidised
-
-
-def pull_forward_units(panel: UpliftPanel) -> float:
-    """Return the eligible SKUs' missing units in the weeks after the subsidy ends (NaN if none).
-
-    A second difference in differences on the unsubsidised days only: eligible SKUs in the
-    ``PULL_FORWARD_DAYS`` after a subsidy period's last day against the same SKUs' other
-    unsubsidised days, relative to the controls. The units missing against that
-    counterfactual (positive for a dip) were bought early, during the subsidy.
-    """
-    after = _after_subsidy(panel)
-    dip_cells = panel.eligible[:, None] & after[None, :] & panel.on_sale
-    if not dip_cells.any():
-        return float("nan")
-    weight = (panel.on_sale & ~panel.subsidised[None, :]).astype(float)
-    effect = fit_did(panel.units, weight, panel.eligible[:, None] & after[None, :]).effect
-    return float(panel.units[dip_cells].sum() * np.expm1(-effect))
-
-
-def cannibalised_units(panel: UpliftPanel) -> float:
-    """Return the ineligible SKUs' units lost during the subsidy against their own pre-period trend.
-
-    Only with controls from the same leaf (NaN otherwise): a Poisson fit of
-    ``exp(alpha_i + trend * t)`` on the control SKUs' pre-subsidy days is projected over
-    the subsidised days; the loss is the projection minus the units sold. The trend has no
-    seasonality, so the figure is rough; and the same loss makes the DiD uplift an upper
-    bound of the eligible SKUs' own gain when it is large.
-    """
-    if panel.control != "leaf" or not panel.subsidised.any():
-        return float("nan")
-    first = int(np.argmax(panel.subsidised))
-    control = ~panel.eligible
-    units = panel.units[control]
-    pre = panel.on_sale[control][:, :first].astype(float)
-    if first < 28 or pre.sum() == 0:
-        return float("nan")
-    time = np.arange(panel.days.size) / 365.25
-    sku_total = (pre * units[:, :first]).sum(axis=1)
-    trend = 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(100):
-            exp_trend = np.exp(trend * time[:first])
-            level = _ratio(sku_total, (pre * exp_trend[None, :]).sum(axis=1))
-            mean = pre * level[:, None] * exp_trend[None, :]
-            residual = pre * units[:, :first] - mean
-            step = float((residual * time[None, :first]).sum() / (mean * time[None, :first] ** 2).sum())
-            trend += step
-            if abs(step) < TOLERANCE:
-                break
-    during = panel.on_sale[control] & panel.subsidised[None, :]
-    projected = level[:, None] * np.exp(trend * time)[None, :]
-    return float((projected - units)[during].sum())
+    return float(2.0 * stats.norm.sf(abs(fit.effects[-1]) / np.sqrt(variance)))
 
 
 def _unidentified(panel: UpliftPanel) -> dict[str, object]:
-    missing = float("nan")
-    row: dict[str, object] = dict.fromkeys(COLUMNS, missing)
+    row: dict[str, object] = dict.fromkeys(COLUMNS, float("nan"))
     del row["category_name"]
     row.update(
         category_id=panel.category_id,
         control="none",
-        n_eligible_skus=int(panel.eligible.sum()),
-        n_control_skus=int((~panel.eligible).sum()),
+        n_eligible_skus=int(np.unique(panel.sku[panel.eligible & panel.in_leaf]).size),
+        n_control_skus=int(np.unique(panel.sku[~(panel.eligible & panel.in_leaf)]).size),
     )
     return row
 
@@ -250,55 +146,97 @@ def estimate_panel(
     n_boot: int = 199,
     level: float = 0.9,
     seed: int = 0,
-    window_days: int | None = None,
+    pull_forward_days: int = PULL_FORWARD_DAYS,
 ) -> dict[str, object]:
-    """Estimate one leaf's uplift, its bootstrap interval and the incremental units and GMV.
-
-    With ``window_days``, only the days that close to the subsidy's first day enter the fit,
-    which shrinks the bias from seasonality the two groups do not share.
-    """
-    treated = panel.eligible[:, None] & panel.subsidised[None, :]
-    if (~panel.eligible).sum() < MIN_CONTROL_SKUS:
-        # Without controls there is no second difference: report the leaf, estimate nothing.
+    """Estimate one leaf's uplift, cannibalisation and pull-forward, their intervals and units."""
+    if panel.control == "none":
         return _unidentified(panel)
-    fitted_days = np.ones(panel.days.size, dtype=bool)
-    if window_days is not None and panel.subsidised.any():
-        distance = np.arange(panel.days.size) - int(np.argmax(panel.subsidised))
-        fitted_days = (distance >= -window_days) & (distance < window_days)
-    # A post-subsidy dip would pass for the eligible SKUs' baseline and inflate the uplift.
-    fitted_days &= ~_after_subsidy(panel)
-    units, on_sale, in_fit = (
-        panel.units[:, fitted_days],
-        panel.on_sale[:, fitted_days],
-        treated[:, fitted_days],
-    )
-    effect = fit_did(units, on_sale.astype(float), in_fit).effect
+    regressors = design(panel, pull_forward_days)
+    names = list(regressors)
+    stacked = np.stack(list(regressors.values()))
+    weight = panel.on_sale.astype(float)
+    fit = fit_poisson_fe(panel.units, weight, stacked)
+    if not np.all(np.isfinite(fit.effects)):
+        return _unidentified(panel)
     rng = np.random.default_rng(seed)
     draws = np.array(
         [
-            fit_did(units, _bootstrap_weights(on_sale, panel.eligible, rng), in_fit).effect
+            fit_poisson_fe(panel.units, _bootstrap_weights(panel, rng), stacked, start=fit).effects
             for _ in range(n_boot)
         ]
-    )
-    draws = draws[np.isfinite(draws)]
+    ).reshape(n_boot, len(names))
+    draws = draws[np.all(np.isfinite(draws), axis=1)]
     tail = (1.0 - level) / 2.0
-    low, high = np.quantile(draws, [tail, 1.0 - tail]) if draws.size else (np.nan, np.nan)
-    # Incremental: observed minus the counterfactual units / (1 + s) on every subsidised cell
-    # of an eligible SKU (all of them, burn-in and festival days included).
-    share = 1.0 - np.exp(-effect)
+    bounds = (
+        np.quantile(draws, [tail, 1.0 - tail], axis=0) if len(draws) else np.full((2, len(names)), np.nan)
+    )
+    # With few SKU clusters the percentile bootstrap runs narrow; the dispersion-scaled model
+    # interval (independent cells) is the floor, the bootstrap adds the serial correlation.
+    half_width = stats.norm.ppf(1.0 - tail) * np.sqrt(np.clip(np.diag(fit.covariance), 0.0, None))
+    bounds = np.vstack(
+        [np.fmin(bounds[0], fit.effects - half_width), np.fmax(bounds[1], fit.effects + half_width)]
+    )
+    effect = dict(zip(names, fit.effects, strict=True))
+    low = dict(zip(names, bounds[0], strict=True))
+    high = dict(zip(names, bounds[1], strict=True))
+    row = _effect_columns(effect, low, high)
+    row.update(_units(panel, regressors, effect))
+    row.update(
+        category_id=panel.category_id,
+        control=panel.control,
+        n_eligible_skus=int(np.unique(panel.sku[panel.eligible & panel.in_leaf]).size),
+        n_control_skus=int(np.unique(panel.sku[~(panel.eligible & panel.in_leaf)]).size),
+        pre_trend_p=pre_trend_p_value(panel, regressors),
+    )
+    return row
+
+
+def _effect_columns(
+    effect: dict[str, float], low: dict[str, float], high: dict[str, float]
+) -> dict[str, object]:
+    # uplift = exp(beta) - 1; cannibalisation and pull-forward depth = 1 - exp(.) (a loss is positive).
+    with np.errstate(over="ignore"):  # an unidentified effect's bound may overflow to inf, as it should
+        return _effect_values(effect, low, high)
+
+
+def _effect_values(
+    effect: dict[str, float], low: dict[str, float], high: dict[str, float]
+) -> dict[str, object]:
+    nan = float("nan")
+    row: dict[str, object] = {}
+    row["uplift"] = float(np.expm1(effect["uplift"]))
+    row["uplift_low"], row["uplift_high"] = float(np.expm1(low["uplift"])), float(np.expm1(high["uplift"]))
+    for name, column in (("cannibalisation", "cannibalisation"), ("pull_forward", "pull_forward_depth")):
+        row[column] = float(-np.expm1(effect[name])) if name in effect else nan
+        row[f"{column}_low"] = float(-np.expm1(high[name])) if name in effect else nan
+        row[f"{column}_high"] = float(-np.expm1(low[name])) if name in effect else nan
+    return row
+
+
+def _units(
+    panel: UpliftPanel, regressors: dict[str, np.ndarray], effect: dict[str, float]
+) -> dict[str, float]:
+    """Gross incremental, pull-forward and cannibalised units (and net GMV) over the history."""
+    treated = panel.treated
+    kept = 1.0 - np.exp(-effect["uplift"])  # the share of a subsidised unit that the subsidy added
+    gross_units = float(panel.units[treated].sum() * kept)
+    gross_gmv = float(panel.gmv[treated].sum() * kept)
+    lost: dict[str, tuple[float, float]] = {}
+    for name in ("cannibalisation", "pull_forward"):
+        if name not in effect:
+            continue
+        # Missing units on each cell: observed * (exp(-effect * regressor) - 1).
+        missing = np.expm1(-effect[name] * regressors[name]) * (regressors[name] > 0)
+        lost[name] = (float((panel.units * missing).sum()), float((panel.gmv * missing).sum()))
+    has_ineligible = bool((panel.exposed).any())
+    cannibalised = lost.get("cannibalisation", (float("nan"), float("nan")) if has_ineligible else (0.0, 0.0))
+    pulled = lost.get("pull_forward", (float("nan"), float("nan")))
     return {
-        "category_id": panel.category_id,
-        "control": panel.control,
-        "n_eligible_skus": int(panel.eligible.sum()),
-        "n_control_skus": int((~panel.eligible).sum()),
-        "uplift": float(np.expm1(effect)),
-        "uplift_low": float(np.expm1(low)),
-        "uplift_high": float(np.expm1(high)),
-        "incremental_units": float(panel.units[treated].sum() * share),
-        "incremental_gmv": float(panel.gmv[treated].sum() * share),
-        "pull_forward_units": pull_forward_units(panel),
-        "cannibalised_units": cannibalised_units(panel),
-        "pre_trend_p": pre_trend_p_value(panel),
+        "gross_incremental_units": gross_units,
+        "incremental_units": gross_units - np.nan_to_num(pulled[0]) - np.nan_to_num(cannibalised[0]),
+        "incremental_gmv": gross_gmv - np.nan_to_num(pulled[1]) - np.nan_to_num(cannibalised[1]),
+        "pull_forward_units": pulled[0],
+        "cannibalised_units": cannibalised[0],
     }
 
 
@@ -309,62 +247,55 @@ def estimate_uplift(
     n_boot: int = 199,
     level: float = 0.9,
     seed: int = 0,
-    window_days: int | None = None,
+    pull_forward_days: int = PULL_FORWARD_DAYS,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Estimate the causal uplift of trade-in subsidy periods per leaf category.
+    """Estimate the causal uplift, cannibalisation and pull-forward of trade-in subsidies per leaf category.
 
-    Difference in differences: eligible SKUs (those sold with a subsidy) against
-    ineligible SKUs of the same leaf, subsidised days against the same SKUs' other
-    days, as a Poisson regression with SKU and date fixed effects. Both groups share
-    the leaf's seasonality, festivals and trend, so the date effects remove them and
-    what remains on the eligible SKUs' subsidised days is the subsidy (under
-    parallel trends, which ``pre_trend_p`` checks). When every SKU of a leaf is
-    eligible (no price cap), the controls are the SKUs of never-subsidised leaves
-    (``control = "other categories"``): weaker, as leaves differ in seasonality, and
-    festival windows are dropped from every fit for that reason.
+    See the module docstring for the design. ``incremental_units`` and ``incremental_gmv``
+    are net: the eligible SKUs' gain on subsidised days (``gross_incremental_units``) less
+    the units bought early (``pull_forward_units``, NaN while no subsidy has closed in the
+    history) and less the units taken from the leaf's ineligible SKUs (``cannibalised_units``;
+    0 when every SKU is eligible, NaN when not identified).
 
     Parameters
     ----------
     store : Store
-        An open store with ``sales``, ``products``, ``categories`` and ``events``.
+        An open store with ``sales``, ``products``, ``locations``, ``categories`` and ``events``.
     partner_id : str, optional
         Only this partner's SKUs.
     n_boot : int
         Bootstrap replicates; clusters are SKU x 28-day blocks, resampled within group.
     level : float
-        Coverage of the interval (0.9: the 5 % and 95 % percentiles).
+        Coverage of the intervals (0.9: the 5 % and 95 % percentiles).
     seed : int
         Seed of the bootstrap.
-    window_days : int, optional
-        Fit only on the days within this many of the subsidy's first day (default: all).
+    pull_forward_days : int
+        Days over which the post-subsidy dip is taken to fade linearly to nothing.
     progress : callable, optional
         Receives one line per leaf.
 
     Returns
     -------
     pandas.DataFrame
-        One row per leaf category that had a subsidy: ``category_id, category_name,
-        control, n_eligible_skus, n_control_skus, uplift, uplift_low, uplift_high,
-        incremental_units, incremental_gmv, pull_forward_units, cannibalised_units,
-        pre_trend_p``. ``uplift`` is the relative lift of an eligible SKU's mean demand
-        on subsidised days. ``pull_forward_units`` (see :func:`pull_forward_units`) is NaN
-        while no subsidy period of the leaf has ended inside the sales history;
-        ``cannibalised_units`` (see :func:`cannibalised_units`) is NaN unless the
-        controls are the leaf's own ineligible SKUs.
+        One row per leaf category that had a subsidy, columns :data:`COLUMNS`.
 
     References
     ----------
-    Angrist, J.D. and Pischke, J.-S. (2009). Mostly Harmless Econometrics, ch. 5
-    ("Parallel Worlds: Fixed Effects, Differences-in-Differences, and Panel Data").
-    Card, D. and Krueger, A.B. (1994). "Minimum Wages and Employment: A Case Study of
-    the Fast-Food Industry in New Jersey and Pennsylvania". American Economic Review
-    84(4), 772-793.
+    Angrist, J.D. and Pischke, J.-S. (2009). Mostly Harmless Econometrics, ch. 5.
+    Callaway, B. and Sant'Anna, P.H.C. (2021). "Difference-in-Differences with multiple time
+    periods". Journal of Econometrics 225(2), 200-230 (staggered adoption; with an effect
+    constant over time and regions, as assumed here, the two-way fixed-effects estimate
+    has no negative-weight problem).
+    Mian, A. and Sufi, A. (2012). "The Effects of Fiscal Stimulus: Evidence from the 2009
+    Cash for Clunkers Program". Quarterly Journal of Economics 127(3), 1107-1142 (pull-forward).
     """
     log = progress or (lambda _message: None)
     rows = []
     for panel in read_panels(store, partner_id=partner_id, progress=log):
-        row = estimate_panel(panel, n_boot=n_boot, level=level, seed=seed, window_days=window_days)
+        row = estimate_panel(
+            panel, n_boot=n_boot, level=level, seed=seed, pull_forward_days=pull_forward_days
+        )
         log(f"{panel.category_id}: uplift {row['uplift']:+.3f} ({panel.control} control)")
         rows.append(row)
     names = store.read_table("categories").set_index("category_id")["name"]

@@ -5,14 +5,15 @@ The mean daily demand of SKU *k* at location *l* on day *d* is
 .. math::
 
     \mu_{k,l,d} = b_k \, a_l \, g_{c,d} \, w_{c,d} \, y_{c,d} \, e_{c,d} \, h_{c,d}
-    \, \tau_{t,d} \, L_{k,d} \, (1 - \delta_{k,l,d})^{\varepsilon_c} \, (1 + s_{k,d}) \, m_k
+    \, \tau_{t,d} \, L_{k,d} \, (1 - \delta_{k,l,d})^{\varepsilon_c} \, S_{k,r,d} \, m_k
 
 with base rate *b* (category, price and popularity), location scale *a*,
 category trend *g*, weekly *w* and yearly *y* seasonality, festival spikes
 and pull-forward dips *e*, the Spring Festival dip *h*, city-tier growth
 *τ*, the launch curve *L* (zero before launch and after the end date), the
 price effect of discount *δ* with elasticity *ε*, the trade-in subsidy
-uplift *s* and the C2M uplift *m*. Realised demand is negative binomial
+factor *S* of the location's region *r* (uplift, cannibalisation and
+pull-forward dip: :mod:`cpfr.data.demo.subsidy`) and the C2M uplift *m*. Realised demand is negative binomial
 (Poisson-gamma) around the mean, so slow SKUs are intermittent.
 
 Every parameter drawn here is returned in ``parameters`` so tests and
@@ -29,6 +30,7 @@ import pandas as pd
 
 from cpfr.data.demo.catalog import LEAF_BY_ID, LEAF_CATEGORIES, Catalog
 from cpfr.data.demo.network import CHANNELS
+from cpfr.data.demo.subsidy import SUBSIDY_RULES, SubsidyPlan, build_subsidy_plan
 
 LEAVES: tuple[str, ...] = tuple(leaf.category_id for leaf in LEAF_CATEGORIES)
 
@@ -96,14 +98,6 @@ LAUNCH_CURVE: dict[str, dict[str, float]] = {
 }
 AGING_PER_YEAR = 0.15  # demand of an old SKU fades as newer models take over
 C2M_UPLIFT = 1.3
-# Trade-in subsidy rules by subsidised category: (share of price, cap per unit, price limit).
-SUBSIDY_RULES: dict[str, tuple[float, float, float]] = {
-    "HA": (0.15, 2000.0, 1e9),  # no price limit
-    "PHONE": (0.15, 500.0, 6000.0),
-    "TABLET": (0.15, 500.0, 6000.0),
-    "WEAR": (0.15, 500.0, 6000.0),
-    "CAR": (1.0, 20000.0, 1e9),  # flat scrappage grant: min(price, 20,000)
-}
 
 
 @dataclass(frozen=True)
@@ -127,8 +121,10 @@ class DemandModel:
         Negative-binomial shape of each series.
     discount : numpy.ndarray
         ``(n_days, n_skus, 2)`` discount off list price, online and in stores.
-    subsidy_rate, subsidy_cap : numpy.ndarray
-        ``(n_days, n_skus)`` subsidy as a share of the paid price and its cap in yuan.
+    series_region : numpy.ndarray
+        Index into ``subsidy.regions`` of each series' location.
+    subsidy : SubsidyPlan
+        Subsidy rates, caps and demand multipliers per day, SKU and region.
     parameters : dict
         The drawn parameters, JSON-serialisable (the truth).
     """
@@ -142,8 +138,8 @@ class DemandModel:
     mean: np.ndarray
     dispersion: np.ndarray
     discount: np.ndarray
-    subsidy_rate: np.ndarray
-    subsidy_cap: np.ndarray
+    series_region: np.ndarray
+    subsidy: SubsidyPlan
     parameters: dict[str, Any]
 
     def paid_price(self, list_price: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
@@ -294,29 +290,6 @@ def _category_factor(days: np.ndarray, events: pd.DataFrame, parameters: dict[st
     return trend * weekly * yearly * festival * spring
 
 
-def _subsidies(
-    days: np.ndarray, events: pd.DataFrame, products: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    # (n_days, n_skus) subsidy share of price, cap, and an "eligible today" mask.
-    rate = np.zeros((days.size, len(products)))
-    cap = np.zeros((days.size, len(products)))
-    leaf = products["category_id"].to_numpy()
-    top = products["category_id"].map({key: LEAF_BY_ID[key].parent_id for key in LEAVES}).to_numpy()
-    list_price = products["list_price"].to_numpy(dtype=float)
-    for event in events[events["kind"] == "subsidy"].to_dict("records"):
-        share, limit_yuan, price_limit = SUBSIDY_RULES[str(event["category_id"])]
-        covered = ((leaf == event["category_id"]) | (top == event["category_id"])) & (
-            list_price <= price_limit
-        )
-        period = (days >= np.datetime64(event["start_date"], "D")) & (
-            days <= np.datetime64(event["end_date"], "D")
-        )
-        window = period[:, None] & covered[None, :]
-        rate[window] = share
-        cap[window] = limit_yuan
-    return rate, cap, rate > 0
-
-
 def build_demand_model(
     rng: np.random.Generator,
     catalog: Catalog,
@@ -324,6 +297,7 @@ def build_demand_model(
     discount: np.ndarray,
     days: np.ndarray,
     parameters: dict[str, Any],
+    subsidy_rng: np.random.Generator,
 ) -> DemandModel:
     """Compute the true mean demand of every selling series on every modelled day.
 
@@ -340,7 +314,9 @@ def build_demand_model(
     days : numpy.ndarray
         Modelled days, ``datetime64[D]``.
     parameters : dict
-        From :func:`draw_parameters`.
+        From :func:`draw_parameters` and :func:`~cpfr.data.demo.subsidy.draw_subsidy_parameters`.
+    subsidy_rng : numpy.random.Generator
+        Source of the regional subsidy windows (its own, so they leave the other draws alone).
 
     Returns
     -------
@@ -398,9 +374,9 @@ def build_demand_model(
         * np.exp(-AGING_PER_YEAR * safe_age / 365.25)
     )
     lifecycle[age < 0] = 0.0
-    subsidy_rate, subsidy_cap, subsidised = _subsidies(days, events, products)
-    uplift = np.array([parameters["subsidy_uplift"][leaf] for leaf in LEAVES])[leaf_index]
-    sku_factor = lifecycle * (1.0 + subsidised * uplift[None, :])
+    regions = tuple(sorted(locations["region"].astype(str).unique()))
+    series_region = np.searchsorted(regions, locations["region"].astype(str).to_numpy())[series_location]
+    subsidy = build_subsidy_plan(subsidy_rng, days, events, products, regions, parameters)
     elasticity = np.array([parameters["elasticity"][leaf] for leaf in LEAVES])[leaf_index]
     price_effect = (1.0 - discount) ** elasticity[None, :, None]
 
@@ -408,7 +384,8 @@ def build_demand_model(
     tier_growth = np.exp((np.arange(days.size)[:, None] / 365.25) * np.asarray(TIER_GROWTH)[None, :])
     group = (~series_online).astype(np.int64)
     mean = category[:, leaf_index[series_sku]]
-    mean *= sku_factor[:, series_sku]
+    mean *= lifecycle[:, series_sku]
+    mean *= subsidy.factor[:, series_sku, series_region]
     mean *= price_effect[:, series_sku, group]
     mean *= tier_growth[:, tier[series_location] - 1]
     mean *= series_base[None, :]
@@ -426,8 +403,8 @@ def build_demand_model(
         mean=mean,
         dispersion=dispersion,
         discount=discount,
-        subsidy_rate=subsidy_rate,
-        subsidy_cap=subsidy_cap,
+        series_region=series_region,
+        subsidy=subsidy,
         parameters=parameters,
     )
 

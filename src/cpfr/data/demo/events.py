@@ -27,15 +27,17 @@ SPRING_FESTIVAL: dict[int, str] = {
 # Day JD's Double 11 pre-sale opened, by year (later years: 20 October).
 DOUBLE11_START: dict[int, str] = {2023: "2023-10-23", 2024: "2024-10-14", 2025: "2025-10-15"}
 
-# Trade-in subsidy periods: (event id, category, first day, last day).
+# Trade-in subsidy programmes: (event id, category, first day, last day). Provinces open and
+# close them on their own days (cpfr.data.demo.subsidy); the gaps between programmes show the
+# pull-forward dip.
 SUBSIDY_PERIODS: tuple[tuple[str, str, str, str], ...] = (
     ("SUBSIDY-2024-CAR", "CAR", "2024-04-26", "2024-12-31"),
     ("SUBSIDY-2024-HA", "HA", "2024-09-01", "2024-12-31"),
-    ("SUBSIDY-2025-HA", "HA", "2025-01-01", "2025-12-31"),
-    ("SUBSIDY-2025-PHONE", "PHONE", "2025-01-01", "2025-12-31"),
-    ("SUBSIDY-2025-TABLET", "TABLET", "2025-01-01", "2025-12-31"),
-    ("SUBSIDY-2025-WEAR", "WEAR", "2025-01-01", "2025-12-31"),
     ("SUBSIDY-2025-CAR", "CAR", "2025-01-01", "2025-12-31"),
+    ("SUBSIDY-2025-PHONE", "PHONE", "2025-01-20", "2025-08-31"),
+    ("SUBSIDY-2025-TABLET", "TABLET", "2025-01-20", "2025-08-31"),
+    ("SUBSIDY-2025-WEAR", "WEAR", "2025-01-20", "2025-08-31"),
+    ("SUBSIDY-2025-HA", "HA", "2025-03-01", "2025-12-31"),
     ("SUBSIDY-2026-HA", "HA", "2026-01-01", "2026-12-31"),
     ("SUBSIDY-2026-PHONE", "PHONE", "2026-01-01", "2026-12-31"),
 )

@@ -37,6 +37,7 @@ from cpfr.data.demo.logistics import (
 )
 from cpfr.data.demo.partner_plans import build_partner_forecasts, partner_forecast_window
 from cpfr.data.demo.stock import policy_parameters, purchase_orders, simulate_stock
+from cpfr.data.demo.subsidy import draw_subsidy_parameters, true_effects
 
 TABLE_ORDER: tuple[str, ...] = (
     "partners",
@@ -149,9 +150,11 @@ def generate_scenario(config: DemoConfig | None = None, *, seed: int | None = No
     horizon_end = max(config.history_end + dt.timedelta(days=31), AGREEMENT_END)
     days = np.arange(np.datetime64(horizon_start, "D"), np.datetime64(horizon_end, "D") + 1)
     events = build_events(catalog.products, horizon_start, horizon_end)
-    parameters = draw_parameters(rng)
+    # The subsidies' regional windows, cannibalisation and pull-forward draw from their own generator.
+    subsidy_rng = np.random.default_rng([config.seed, 3])
+    parameters = {**draw_parameters(rng), **draw_subsidy_parameters(subsidy_rng)}
     promotions, discount = build_promotions(rng, catalog.products, events, days, config.history_end)
-    model = build_demand_model(rng, catalog, events, discount, days, parameters)
+    model = build_demand_model(rng, catalog, events, discount, days, parameters, subsidy_rng)
 
     first = int((np.datetime64(config.history_start, "D") - days[0]).astype(np.int64))
     n_history = (
@@ -230,8 +233,23 @@ def generate_scenario(config: DemoConfig | None = None, *, seed: int | None = No
         "partner_forecast_bias": partner_bias,
         "partner_forecast_injections": injections,
         "logistics": logistics_truth(),
+        "subsidy_windows": model.subsidy.windows,
+        "subsidy_effects": _subsidy_effects(catalog, model, first, n_history),
     }
     return DemoScenario(tables=tables, true_demand=true_demand, truth=truth, config=config)
+
+
+def _subsidy_effects(catalog: Catalog, model: DemandModel, first: int, n_days: int) -> dict[str, Any]:
+    # Expected units the subsidies added, pulled forward and took from other SKUs over the history.
+    rows = slice(first, first + n_days)
+    gather = (slice(None), model.series_sku, model.series_region)
+    return true_effects(
+        model.mean[rows],
+        model.subsidy.kind[rows][gather],
+        model.subsidy.factor[rows][gather],
+        catalog.products,
+        model.series_sku,
+    )
 
 
 def _codes(catalog: Catalog) -> dict[str, Any]:
@@ -259,7 +277,10 @@ def _sales(
     list_price = catalog.products["list_price"].to_numpy(dtype=float)[sku]
     discount = model.discount[first + day, sku, group]
     paid = np.round(list_price * (1.0 - discount), 2)
-    subsidy = np.minimum(model.subsidy_rate[first + day, sku] * paid, model.subsidy_cap[first + day, sku])
+    region = model.series_region[series]
+    subsidy = np.minimum(
+        model.subsidy.rate[first + day, sku, region] * paid, model.subsidy.cap[first + day, sku, region]
+    )
     codes = _codes(catalog)
     return pd.DataFrame(
         {
