@@ -16,13 +16,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cpfr.data.demo import DemoConfig, generate_scenario, write_scenario
 from cpfr.data.ingest import ingest_file
 from cpfr.data.store import Store, open_store
 from cpfr.tradein import estimate_uplift
+from cpfr.tradein.budget import allocate_budget, response_cells
 from cpfr.tradein.panel import read_panels
+
+ALLOCATION_SHARES = (0.1, 0.3, 0.6)  # budgets as shares of what full cover of every cell would cost
+ALLOCATIONS: list[dict[str, float]] = []
 
 
 def naive_before_after(store: Store) -> dict[str, float]:
@@ -50,12 +55,47 @@ def build_store(seed: int, folder: Path, size: str) -> tuple[Path, dict]:
     return folder / "demo.duckdb", scenario.truth
 
 
+def allocation_under_truth(
+    store: Store, estimates: pd.DataFrame, truth: dict, share: float
+) -> dict[str, float]:
+    """Split ``share`` of the full-cover spend; value both splits with the true uplift and net share."""
+    cells = response_cells(store, estimates, months=12)
+    budget = share * float(cells["full_coverage_spend"].sum())
+    split = allocate_budget(cells, budget).cells
+    effects = truth["subsidy_effects"]
+    net_share = {
+        leaf: (e["incremental_units"] - e["pull_forward_units"] - e["cannibalised_units"])
+        / e["incremental_units"]
+        for leaf, e in effects.items()
+        if e["incremental_units"] > 0
+    }
+    true_gain = (
+        split["baseline_units"]
+        * split["category_id"].map(truth["subsidy_uplift"])
+        * split["category_id"].map(net_share)
+        * split["price"]
+    )
+    covered = {
+        name: np.where(split["full_coverage_spend"] > 0, split[name] / split["full_coverage_spend"], 0.0)
+        for name in ("spend", "pro_rata_spend")
+    }
+    cpfr, pro_rata = (
+        float((covered["spend"] * true_gain).sum()),
+        float((covered["pro_rata_spend"] * true_gain).sum()),
+    )
+    return {"budget": budget, "cpfr_true_gmv": cpfr, "pro_rata_true_gmv": pro_rata, "ratio": cpfr / pro_rata}
+
+
 def run_seed(seed: int, n_boot: int, folder: Path, size: str) -> pd.DataFrame:
     """Build one demo, estimate, and return the estimates beside the truth."""
     path, truth = build_store(seed, folder, size)
     with open_store(path, mode="read") as store:
         result = estimate_uplift(store, n_boot=n_boot, seed=seed)
         naive = naive_before_after(store)
+        for share in ALLOCATION_SHARES:
+            ALLOCATIONS.append(
+                {"seed": seed, "budget_share": share, **allocation_under_truth(store, result, truth, share)}
+            )
     result.insert(0, "seed", seed)
     leaf = result["category_id"]
     result["truth"] = leaf.map(truth["subsidy_uplift"])
@@ -145,6 +185,11 @@ def main() -> None:
         summary[str(control)] = summarise(group)
     print(summary.round(3).to_string())
     print("goals: uplift_mae <= 0.03, uplift_coverage_90 in [0.8, 1.0]")
+    units = ["seed", "category_id", "gross_incremental_units", "true_incremental_units", "pull_forward_units",
+             "true_pull_forward_units", "cannibalised_units", "true_cannibalised_units"]  # fmt: skip
+    print(results[units].round(0).to_string(index=False))
+    print("\nbudget split valued with the true uplift and net share (incremental GMV, yuan):")
+    print(pd.DataFrame(ALLOCATIONS).round(3).to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The FastAPI application: middleware (body limit, security headers, idempotency), errors, docs, dashboard.
 
-Routes live in :mod:`cpfr.api.routes_read` and :mod:`cpfr.api.routes_write`; each receives the
+Routes live in :mod:`cpfr.api.routes_read`, :mod:`cpfr.api.routes_write` and
+:mod:`cpfr.api.routes_insight` (trade-in, C2M); each receives the
 caller and a store handle already bound to the caller's partner (:func:`context`), so no route
 filters by partner itself. Domain errors map to HTTP here, once.
 """
@@ -75,7 +76,7 @@ def _error(status: int, message: str, **extra: object) -> JSONResponse:
 
 def create_app(store: Store, config: ServiceConfig | None = None) -> FastAPI:
     """Return the cpfr service over ``store`` (which the app owns and closes on shutdown)."""
-    from cpfr.api import routes_read, routes_write
+    from cpfr.api import routes_insight, routes_read, routes_write
 
     service = Service(store, config)
     app = FastAPI(
@@ -89,6 +90,7 @@ def create_app(store: Store, config: ServiceConfig | None = None) -> FastAPI:
     app.router.add_event_handler("shutdown", service.close)
     app.include_router(routes_read.router, prefix=API)
     app.include_router(routes_write.router, prefix=API)
+    app.include_router(routes_insight.router, prefix=API)
     _add_errors(app)
     _add_middleware(app, service)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -59,6 +59,7 @@ def plan(
     from cpfr.collab.cycle import run_cycle
     from cpfr.collab.partner_view import for_partner
     from cpfr.data.store import open_store
+    from cpfr.report._plan_levers import alliance_levers
     from cpfr.report.plan_report import headline, write_plan_report
     from cpfr.report.workbook import write_workbook
 
@@ -83,6 +84,9 @@ def plan(
                 now=dt.datetime.now(dt.UTC),
                 **chosen,
             )
+            levers_started = perf_counter()
+            levers = alliance_levers(store, partner_id=partner, progress=ProgressLog("plan"))
+            whole.seconds["levers"] = perf_counter() - levers_started
         # Everything below is built from this result only: with --partner, P's cut of the plan.
         result = whole if partner is None else for_partner(whole, partner)
         earlier = set(out.iterdir()) if out.is_dir() else set()
@@ -101,12 +105,13 @@ def plan(
             tables["network_orders"] = result.network_orders
         if result.placement is not None:
             tables["placement_by_region"] = result.placement.by_region
+        tables.update(levers.tables())
         for name, frame in tables.items():
             write_table(frame, out / f"{name}.parquet")
         title = (
             "CPFR plan" if partner is None else f"CPFR plan for {result.names.partners.get(partner, partner)}"
         )
-        report = write_plan_report(result, out / "report.html", title=title)
+        report = write_plan_report(result, out / "report.html", title=title, levers=levers)
         workbook = write_workbook(out / ("plan.xlsx" if partner is None else f"plan_{partner}.xlsx"), tables)
         written = {report, workbook, *(out / f"{name}.parquet" for name in tables)}
     for label, value in headline(result):

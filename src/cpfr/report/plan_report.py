@@ -21,6 +21,7 @@ import pandas as pd
 from cpfr.collab.cycle import CycleResult
 from cpfr.formatting import format_value
 from cpfr.report._plan_common import TOP_ROWS, headline_targets, named, reachable_line, reason_words
+from cpfr.report._plan_levers import Levers, levers_sections
 from cpfr.report._plan_network import placement_section
 from cpfr.report._plan_sections import (
     consensus_section,
@@ -37,8 +38,10 @@ __all__ = ["headline", "write_plan_report"]
 ABOUT = "About this run"
 
 
-def write_plan_report(result: CycleResult, path: Path, *, title: str = "CPFR plan") -> Path:
-    """Write the cycle's report to ``path`` (HTML with inline charts; opens offline)."""
+def write_plan_report(
+    result: CycleResult, path: Path, *, title: str = "CPFR plan", levers: Levers | None = None
+) -> Path:
+    """Write the cycle's report (and the levers, if given) to ``path``: HTML with inline charts, offline."""
     sections = [
         _overview(result),
         *target_sections(result),
@@ -47,6 +50,7 @@ def write_plan_report(result: CycleResult, path: Path, *, title: str = "CPFR pla
         consensus_section(result),
         orders_section(result),
         placement_section(result),
+        *levers_sections(levers),
         kpi_section(result),
         _about(result),
     ]

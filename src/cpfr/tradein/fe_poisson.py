@@ -18,7 +18,7 @@ import numpy as np
 MAX_ITERATIONS = 200
 INNER_PASSES = 3
 PROJECTION_PASSES = 30
-TOLERANCE = 1e-8
+TOLERANCE = 1e-7
 MAX_STEP = 1.0
 
 
@@ -130,7 +130,7 @@ def _residualise(regressors: np.ndarray, mean: np.ndarray) -> np.ndarray:
         tilde -= row_mean[:, :, None]
         day_mean = _ratio((tilde * mean).sum(axis=1), day_weight[None, :])
         tilde -= day_mean[:, None, :]
-        if np.max(np.abs(day_mean), initial=0.0) < 1e-10:
+        if np.max(np.abs(day_mean), initial=0.0) < 1e-7:
             break
     return tilde
 

@@ -9,6 +9,7 @@ import { renderAudit } from "./pages/audit.js";
 import { renderExceptions } from "./pages/exceptions.js";
 import { renderForecasts } from "./pages/forecasts.js";
 import { renderKpis } from "./pages/kpis.js";
+import { renderLevers } from "./pages/levers.js";
 import { renderOrders } from "./pages/orders.js";
 import { Session } from "./session.js";
 
@@ -18,6 +19,7 @@ const PAGES = [
   { id: "exceptions", title: "Exceptions", render: renderExceptions },
   { id: "orders", title: "Inventory & orders", render: renderOrders },
   { id: "kpis", title: "KPIs", render: renderKpis },
+  { id: "levers", title: "Trade-in & C2M", render: renderLevers },
   { id: "audit", title: "Audit", render: renderAudit },
 ];
 

@@ -1,0 +1,100 @@
+"""Routes for the alliance's levers: trade-in subsidy effects and budget, C2M demand gaps.
+
+Each reads through the caller's scoped store (a brand: its own SKUs and the market cells of
+its categories), computes on first call and keeps the frame until the next write.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Query
+
+from cpfr.api.app import Context, Ctx
+from cpfr.api.routes_read import cached
+from cpfr.api.service import records
+
+router = APIRouter()
+UPLIFT_BOOTSTRAP = 49  # replicates behind the API's intervals (the CLI's default is 199)
+
+
+def uplift_frame(ctx: Context) -> pd.DataFrame:
+    """Return the caller's trade-in estimates, computed once per data generation."""
+    from cpfr.tradein import estimate_uplift
+
+    return cached(
+        ctx,
+        "tradein_uplift",
+        lambda: estimate_uplift(ctx.store, partner_id=ctx.principal.partner_id, n_boot=UPLIFT_BOOTSTRAP),
+    )
+
+
+@router.get("/tradein/uplift", tags=["trade-in"])
+def tradein_uplift(ctx: Ctx) -> dict[str, object]:
+    """Return per leaf category the subsidy's uplift, cannibalisation and pull-forward with 90 % intervals.
+
+    Units are net: the eligible SKUs' gain less the units bought early and those taken from
+    the category's unsubsidised models. ``pre_trend_p`` below 0.05 flags an estimate whose
+    identification check failed.
+    """
+    return {"items": records(uplift_frame(ctx))}
+
+
+@router.get("/tradein/allocation", tags=["trade-in"])
+def tradein_allocation(
+    ctx: Ctx,
+    budget: Annotated[float, Query(gt=0, le=1e13, description="Subsidy budget, yuan.")] = 100_000_000.0,
+    objective: Literal["gmv", "units"] = "gmv",
+    months: Annotated[int, Query(ge=1, le=36)] = 12,
+) -> dict[str, object]:
+    """Split a subsidy budget over category x city tier x month, beside the pro-rata split.
+
+    Returns the totals of both splits, the spend per category and each category's marginal
+    return curve (cumulative spend, cumulative incremental result, return per yuan).
+    """
+    from cpfr.tradein.budget import plan_budget, return_curves
+
+    estimates = uplift_frame(ctx)
+
+    def split_cells() -> pd.DataFrame:
+        split = plan_budget(
+            ctx.store,
+            budget,
+            objective=objective,
+            months=months,
+            estimates=estimates,
+            partner_id=ctx.principal.partner_id,
+        )
+        return split.cells
+
+    cells = cached(ctx, "tradein_allocation", split_cells, budget, objective, months)
+    totals: dict[str, Any] = {
+        "budget": budget,
+        "objective": objective,
+        "spend": float(cells["spend"].sum()),
+        "incremental_units": float(cells["expected_incremental_units"].sum()),
+        "incremental_gmv": float(cells["expected_incremental_gmv"].sum()),
+        "pro_rata_spend": float(cells["pro_rata_spend"].sum()),
+        "pro_rata_incremental_units": float(cells["pro_rata_incremental_units"].sum()),
+        "pro_rata_incremental_gmv": float(cells["pro_rata_incremental_gmv"].sum()),
+    }
+    by_category = (
+        cells.groupby(["category_id", "category_name"], as_index=False)[
+            [
+                "spend",
+                "pro_rata_spend",
+                "expected_incremental_gmv",
+                "pro_rata_incremental_gmv",
+                "expected_incremental_units",
+                "pro_rata_incremental_units",
+            ]
+        ]
+        .sum()
+        .sort_values("spend", ascending=False)
+    )
+    return {
+        **totals,
+        "categories": records(by_category),
+        "curves": records(return_curves(cells, objective=objective)),
+    }
