@@ -6,7 +6,8 @@ the calendar and promotions (:mod:`~cpfr.data.demo.events`), true demand
 (:mod:`~cpfr.data.demo.demand`), the inventory that censors it
 (:mod:`~cpfr.data.demo.stock`), and alliance targets set from the expected
 GMV of the true demand model times an ambition factor
-(:mod:`~cpfr.data.demo.agreements`). :func:`write_scenario` writes the tables as Parquet files the
+(:mod:`~cpfr.data.demo.agreements`), and the shoppers' searches with unmet demand planted in a
+few cells (:mod:`~cpfr.data.demo.searches`). :func:`write_scenario` writes the tables as Parquet files the
 ingester accepts, with the truth next to them.
 """
 
@@ -36,6 +37,7 @@ from cpfr.data.demo.logistics import (
     with_dimensions,
 )
 from cpfr.data.demo.partner_plans import build_partner_forecasts, partner_forecast_window
+from cpfr.data.demo.searches import build_searches
 from cpfr.data.demo.stock import policy_parameters, purchase_orders, simulate_stock
 
 TABLE_ORDER: tuple[str, ...] = (
@@ -56,6 +58,7 @@ TABLE_ORDER: tuple[str, ...] = (
     "parcel_rates",
     "logistics_settings",
     "baskets",
+    "searches",
 )
 
 
@@ -219,6 +222,10 @@ def generate_scenario(config: DemoConfig | None = None, *, seed: int | None = No
     tables["logistics_settings"] = build_logistics_settings(pd.Timestamp(config.history_start))
     tables["baskets"] = build_baskets(tables["sales"], catalog.products, catalog.locations, logistics_rng)
     true_demand = _true_demand(catalog, model, demand, first, history_days)
+    # The consumer signal (and its planted unmet demand) draws from a fourth generator.
+    tables["searches"], unmet_cells = build_searches(
+        np.random.default_rng([config.seed, 3]), catalog.products, catalog.locations, true_demand
+    )
     truth = {
         **parameters,
         "seed": config.seed,
@@ -230,6 +237,7 @@ def generate_scenario(config: DemoConfig | None = None, *, seed: int | None = No
         "partner_forecast_bias": partner_bias,
         "partner_forecast_injections": injections,
         "logistics": logistics_truth(),
+        "c2m_unmet_cells": unmet_cells,
     }
     return DemoScenario(tables=tables, true_demand=true_demand, truth=truth, config=config)
 
