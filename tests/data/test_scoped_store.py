@@ -100,3 +100,26 @@ def test_schema_changes_and_whole_store_digests_are_refused(store: Store) -> Non
         with xiaomi.session() as again:
             assert set(again.read_table("products")["partner_id"]) == {"XIAOMI"}
     assert store.read_table("products").shape[0] == 2  # closing the handles left the store open
+
+
+def test_shoppers_searches_are_the_platforms_own(
+    store: Store, tmp_path: Path, write_file: Callable[[str, str | bytes], Path]
+) -> None:
+    searches = write_file(
+        "searches.csv",
+        "week,category_id,attribute,value,price_band,city_tier,searches,views\n"
+        "2024-01-01,PHONE,storage_gb,512,2000-2999,3,1200,300\n2024-01-01,AC,horsepower,1.5,2000-2999,4,80,9\n",
+    )
+    store.ingest(open_source(searches), "searches")
+    assert store.count_rows("searches") == 2
+    with scoped(store, "XIAOMI") as xiaomi:
+        assert xiaomi.read_table("searches").empty
+        assert xiaomi.count_rows("searches") == 0
+        info = next(info for info in xiaomi.table_info() if info.table == "searches")
+        assert info.rows == 0 and info.by_partner == ()
+        assert xiaomi.date_range("searches") == (None, None)
+        assert not xiaomi.read_table("channels").empty  # shared reference rows stay readable
+        with pytest.raises(AccessError, match="platform's own rows"):
+            xiaomi.export("searches", tmp_path / "searches.csv")
+        with pytest.raises(AccessError):
+            xiaomi.ingest(open_source(searches), "searches")

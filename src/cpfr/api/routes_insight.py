@@ -98,3 +98,28 @@ def tradein_allocation(
         "categories": records(by_category),
         "curves": records(return_curves(cells, objective=objective)),
     }
+
+
+@router.get("/c2m/gaps", tags=["c2m"])
+def c2m_gaps(
+    ctx: Ctx,
+    top: Annotated[int, Query(ge=1, le=500, description="How many cells, best first.")] = 50,
+) -> dict[str, object]:
+    """Return attribute x price-band cells where demand outruns supply, ranked, with their evidence.
+
+    A brand sees the cells of its own categories; other brands appear only as counts.
+    """
+    from cpfr.c2m.gaps import find_gaps
+    from cpfr.data.store.scoped import scoped
+
+    def gaps() -> pd.DataFrame:
+        # A gap is a market cell: its supply counts every brand's SKUs and shoppers' searches are
+        # the platform's. The finder reads the platform's view and, for a brand, keeps the brand's
+        # categories and no other brand's SKU, name or partner id (it is the one place that cuts).
+        market = scoped(ctx.service.store, None)
+        try:
+            return find_gaps(market, partner_id=ctx.principal.partner_id)
+        finally:
+            market.close()
+
+    return {"items": records(cached(ctx, "c2m_gaps", gaps).head(top))}

@@ -1,5 +1,6 @@
-"""C2M (consumer-to-manufacturer): forecasts for products that exist only as a specification."""
+"""C2M (consumer-to-manufacturer): demand gaps, and forecasts for products that exist only as a spec."""
 
+from cpfr.c2m.gaps import GapWeights, find_gaps
 from cpfr.c2m.spec_forecast import LaunchSpec, SpecForecast, read_spec, spec_forecast
 
-__all__ = ["LaunchSpec", "SpecForecast", "read_spec", "spec_forecast"]
+__all__ = ["GapWeights", "LaunchSpec", "SpecForecast", "find_gaps", "read_spec", "spec_forecast"]

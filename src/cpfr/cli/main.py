@@ -7,6 +7,7 @@ import warnings
 import typer
 
 from cpfr.cli.allocate_command import allocate
+from cpfr.cli.c2m_commands import c2m_app
 from cpfr.cli.collab_commands import collab_app, report_app
 from cpfr.cli.data_commands import db_app, export, ingest
 from cpfr.cli.demo_commands import demo_app, summary
@@ -62,6 +63,7 @@ app.add_typer(collab_app, name="collab")
 app.add_typer(report_app, name="report")
 app.add_typer(users_app, name="users")
 app.add_typer(tradein_app, name="tradein")
+app.add_typer(c2m_app, name="c2m")
 
 
 if __name__ == "__main__":

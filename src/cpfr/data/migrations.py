@@ -103,6 +103,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _tables_added_in(8),
         add_columns=_columns_added_in(8),
     ),
+    Migration(9, "the platform's consumer signal: searches", _tables_added_in(9)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

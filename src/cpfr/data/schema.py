@@ -27,6 +27,7 @@ from cpfr.data.schema_results import FORECASTS as FORECASTS
 from cpfr.data.schema_results import INGEST_LOG as INGEST_LOG
 from cpfr.data.schema_results import RESULT_TABLES
 from cpfr.data.schema_service import SERVICE_TABLES
+from cpfr.data.schema_signals import SIGNAL_TABLES
 
 # The building blocks are re-exported: ``from cpfr.data.schema import Column`` keeps working.
 from cpfr.data.schema_types import (
@@ -477,6 +478,7 @@ TABLES: tuple[Table, ...] = (
     PROMOTIONS,
     PARTNER_FORECASTS,
     *LOGISTICS_TABLES,
+    *SIGNAL_TABLES,
     *RESULT_TABLES,
     *SERVICE_TABLES,
 )

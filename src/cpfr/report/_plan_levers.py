@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from cpfr.c2m.gaps import find_gaps
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
 from cpfr.formatting import format_value
@@ -70,16 +71,11 @@ def alliance_levers(
         except InputError as error:
             notes.append(f"No subsidy budget split: {error}")
     gaps = None
+    say("C2M: demand gaps by attribute and price band")
     try:
-        from cpfr.c2m.gaps import find_gaps
-    except ImportError:  # the gap finder is optional until it lands
-        find_gaps = None
-    if find_gaps is not None:
-        say("C2M: demand gaps by attribute and price band")
-        try:
-            gaps = find_gaps(store, partner_id=partner_id)
-        except InputError as error:
-            notes.append(f"No C2M gaps: {error}")
+        gaps = find_gaps(store, partner_id=partner_id)
+    except InputError as error:
+        notes.append(f"No C2M gaps: {error}")
     return Levers(uplift=uplift, allocation=allocation, gaps=gaps, notes=tuple(notes))
 
 

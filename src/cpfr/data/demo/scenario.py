@@ -6,7 +6,8 @@ the calendar and promotions (:mod:`~cpfr.data.demo.events`), true demand
 (:mod:`~cpfr.data.demo.demand`), the inventory that censors it
 (:mod:`~cpfr.data.demo.stock`), and alliance targets set from the expected
 GMV of the true demand model times an ambition factor
-(:mod:`~cpfr.data.demo.agreements`). :func:`write_scenario` writes the tables as Parquet files the
+(:mod:`~cpfr.data.demo.agreements`), and the shoppers' searches with unmet demand planted in a
+few cells (:mod:`~cpfr.data.demo.searches`). :func:`write_scenario` writes the tables as Parquet files the
 ingester accepts, with the truth next to them.
 """
 
@@ -36,6 +37,7 @@ from cpfr.data.demo.logistics import (
     with_dimensions,
 )
 from cpfr.data.demo.partner_plans import build_partner_forecasts, partner_forecast_window
+from cpfr.data.demo.searches import build_searches
 from cpfr.data.demo.stock import policy_parameters, purchase_orders, simulate_stock
 from cpfr.data.demo.subsidy import draw_subsidy_parameters, true_effects
 
@@ -57,6 +59,7 @@ TABLE_ORDER: tuple[str, ...] = (
     "parcel_rates",
     "logistics_settings",
     "baskets",
+    "searches",
 )
 
 
@@ -222,6 +225,10 @@ def generate_scenario(config: DemoConfig | None = None, *, seed: int | None = No
     tables["logistics_settings"] = build_logistics_settings(pd.Timestamp(config.history_start))
     tables["baskets"] = build_baskets(tables["sales"], catalog.products, catalog.locations, logistics_rng)
     true_demand = _true_demand(catalog, model, demand, first, history_days)
+    # The consumer signal (and its planted unmet demand) draws from a generator of its own.
+    tables["searches"], unmet_cells = build_searches(
+        np.random.default_rng([config.seed, 4]), catalog.products, catalog.locations, true_demand
+    )
     truth = {
         **parameters,
         "seed": config.seed,
@@ -235,6 +242,7 @@ def generate_scenario(config: DemoConfig | None = None, *, seed: int | None = No
         "logistics": logistics_truth(),
         "subsidy_windows": model.subsidy.windows,
         "subsidy_effects": _subsidy_effects(catalog, model, first, n_history),
+        "c2m_unmet_cells": unmet_cells,
     }
     return DemoScenario(tables=tables, true_demand=true_demand, truth=truth, config=config)
 

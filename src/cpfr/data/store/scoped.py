@@ -36,8 +36,9 @@ PARTNER_WRITABLE: frozenset[str] = frozenset(
 
 # Tables where an empty partner_id marks a row of the platform's own, not a row shared with every
 # partner: a platform job's progress and errors speak of every partner it plans for ("collaboration:
-# MIDEA: 6 exceptions"), and the platform's users and audit rows are its staff's.
-PLATFORM_PRIVATE: frozenset[str] = frozenset({"jobs", "users", "audit_log"})
+# MIDEA: 6 exceptions"), the platform's users and audit rows are its staff's, and shoppers'
+# searches are the platform's consumer data (a brand sees them only as the gap finder's aggregates).
+PLATFORM_PRIVATE: frozenset[str] = frozenset({"jobs", "users", "audit_log", "searches"})
 
 
 class PartnerStore(Store):
@@ -103,6 +104,10 @@ class PartnerStore(Store):
             table, partner_id=self.partner_id, where=self._own(table, where), start=start, end=end
         )
 
+    def _readable(self, table: str) -> tuple[str, ...]:
+        """Return the partner ids whose rows of ``table`` the partner reads ('' for shared rows)."""
+        return (self.partner_id,) if table in PLATFORM_PRIVATE else (self.partner_id, "")
+
     def _own(self, table: str, where: Mapping[str, object] | None) -> Mapping[str, object] | None:
         """Return ``where``, keeping only the partner's own rows of a table with platform-private rows."""
         if table not in PLATFORM_PRIVATE or (where and "partner_id" in where):
@@ -125,7 +130,7 @@ class PartnerStore(Store):
         """Return the first and last day of the partner's rows of ``table``."""
         for info in self._inner.table_info():
             if info.table == table:
-                own = [entry for entry in info.by_partner if entry[0] in (self.partner_id, "")]
+                own = [entry for entry in info.by_partner if entry[0] in self._readable(table)]
                 firsts = [entry[2] for entry in own if entry[2] is not None]
                 lasts = [entry[3] for entry in own if entry[3] is not None]
                 return (min(firsts) if firsts else None, max(lasts) if lasts else None)
@@ -135,7 +140,7 @@ class PartnerStore(Store):
         """Return row counts and date ranges of the partner's (and shared) rows of every table."""
         infos = []
         for info in self._inner.table_info():
-            own = tuple(entry for entry in info.by_partner if entry[0] in (self.partner_id, ""))
+            own = tuple(entry for entry in info.by_partner if entry[0] in self._readable(info.table))
             infos.append(TableInfo(info.table, sum(entry[1] for entry in own), own))
         return infos
 
@@ -145,6 +150,9 @@ class PartnerStore(Store):
         """Write the partner's (and shared) rows of ``table`` to ``output``."""
         if self._asks_other(partner_id):
             raise AccessError(f"{table}: no rows of partner {partner_id!r} are readable here")
+        if table in PLATFORM_PRIVATE:
+            # The backend's export keeps shared rows too, which are the platform's own here.
+            raise AccessError(f"{table}: the platform's own rows; a partner cannot export this table")
         return self._inner.export(
             table, output, partner_id=self.partner_id, spreadsheet_safe=spreadsheet_safe
         )
