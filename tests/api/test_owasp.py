@@ -181,11 +181,11 @@ def test_api9_improper_inventory_management(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     assert document["paths"] and all(path.startswith(f"{API}/") for path in document["paths"])
     documented = {(path, method.upper()) for path, ops in document["paths"].items() for method in ops}
-    from cpfr.api import routes_read, routes_write
+    from cpfr.api import routes_insight, routes_read, routes_write
 
     served = {
         (API + route.path, method)
-        for router in (routes_read.router, routes_write.router)
+        for router in (routes_read.router, routes_write.router, routes_insight.router)
         for route in router.routes
         for method in route.methods  # type: ignore[attr-defined]
     }

@@ -25,6 +25,9 @@ SHEETS = {
     "platform_forecast",
     "price_bands",
     "network_orders",
+    "tradein_uplift",
+    "tradein_budget",
+    "c2m_gaps",
 }
 FAST_MODELS = ("--model", "seasonal_naive,window_average")  # as the cycle test: seconds, not minutes
 
