@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
 ]
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("CPFR_SCREENSHOTS", REPO / "test-artifacts" / "screenshots"))
-PAGES = ["alliance", "forecasts", "exceptions", "orders", "kpis", "audit"]
+PAGES = ["alliance", "forecasts", "exceptions", "orders", "kpis", "levers", "audit"]
 SERVER_START_SECONDS = 60.0
 STEP_MS = 30_000  # the longest a page may take to answer one step
 
@@ -347,6 +347,24 @@ def test_platform_planner_overrides_the_consensus_and_the_audit_shows_it(
     for name in PAGES:
         visit(page, name)
         shoot(page, "platform", name)
+    assert not page.script_errors
+
+
+def test_xiaomi_reads_its_subsidy_effects_and_splits_a_budget(server: Server, open_as: Any) -> None:
+    page = open_as("xiaomi")
+    visit(page, "levers")
+    assert page.locator("#uplift-table tbody tr").count() >= 3
+    assert page.locator("#uplift-chart canvas").count() == 1
+    summary = page.text_content("#allocation-summary")
+    assert "pro rata" in summary and "of GMV" in summary
+    page.fill("#budget", "2000000")
+    page.select_option("#objective", "units")
+    page.click("#allocate")
+    page.wait_for_selector("#allocation-summary:has-text('units')")
+    assert "¥2.0 m" in page.text_content("#allocation-summary")
+    assert page.locator("#gaps tbody tr").count() >= 1
+    assert_only(server, page, "XIAOMI")
+    shoot(page, "xiaomi", "levers-units")
     assert not page.script_errors
 
 

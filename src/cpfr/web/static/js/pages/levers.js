@@ -73,7 +73,7 @@ function drawUplift(rows, session, chartNode, place) {
   fill(place, table([
     { label: "Category", value: (row) => row.category_name || row.category_id },
     { label: "Identified by", value: (row) => row.control },
-    { label: "Uplift", value: (row) => `${fmt.signedPct(row.uplift)} (${fmt.pct(row.uplift_low)} … ${fmt.pct(row.uplift_high)})`, num: true },
+    { label: "Uplift", value: (row) => `${fmt.signedPct(row.uplift)} (${bound(row.uplift_low)} … ${bound(row.uplift_high)})`, num: true },
     { label: "Cannibalisation", value: (row) => fmt.pct(row.cannibalisation), num: true },
     { label: "Pull-forward dip", value: (row) => fmt.pct(row.pull_forward_depth), num: true },
     { label: "Net units", value: (row) => fmt.int(row.incremental_units), num: true },
@@ -81,6 +81,10 @@ function drawUplift(rows, session, chartNode, place) {
     { label: "Pre-trend", value: (row) => (row.pre_trend_p === null ? "–" : row.pre_trend_p < 0.05 ? badge("fails", "bad") : badge("ok", "good")) },
   ], rows));
 }
+
+// An interval of a weakly identified effect can run to thousands of percent: past ±200 % it says so.
+const bound = (value) => (value === null || value === undefined ? "–"
+  : value > 2 ? "> 200%" : value < -2 ? "< −200%" : fmt.pct(value));
 
 function drawAllocation(split, status, chartNode, curveNode) {
   const gmv = split.objective === "gmv";
