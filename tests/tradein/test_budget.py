@@ -123,3 +123,27 @@ def test_cli_writes_the_split_beside_pro_rata(tmp_path: Path, cli: Callable[...,
     assert split["month"].nunique() == 6 and "phones" in set(split["category_name"])
     assert not pd.read_csv(curves).empty
     assert "pro rata" in result.output
+
+
+def test_tier_uplifts_are_pooled_unless_the_tiers_truly_differ() -> None:
+    from cpfr.tradein.budget import tier_uplift
+
+    def tiers(values: list[float], width: float) -> dict[int, pd.DataFrame]:
+        return {
+            tier: pd.DataFrame(
+                {
+                    "category_id": ["A", "B"],
+                    "uplift": [value, value],
+                    "uplift_low": [value - width, value - width],
+                    "uplift_high": [value + width, value + width],
+                }
+            )
+            for tier, value in enumerate(values, start=1)
+        }
+
+    # Tier differences far inside the noise: every tier gets its category's uplift.
+    noisy = tier_uplift({"A": 0.2, "B": 0.3}, tiers([0.18, 0.21, 0.22], width=0.3))
+    assert noisy[("A", 1)] == pytest.approx(0.2) and noisy[("B", 3)] == pytest.approx(0.3)
+    # Precise and far apart: the tiers keep most of their own difference, in order.
+    sharp = tier_uplift({"A": 0.2, "B": 0.2}, tiers([0.1, 0.2, 0.4], width=0.02))
+    assert sharp[("A", 1)] < 0.13 and sharp[("A", 3)] > 0.37

@@ -116,6 +116,7 @@ def response_cells(
     months: int = 12,
     as_of: pd.Timestamp | None = None,
     partner_id: str | None = None,
+    tier_estimates: dict[int, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Return every category x tier x month cell of the plan with its cost of full cover and return.
 
@@ -123,6 +124,8 @@ def response_cells(
     full_coverage_spend, incremental_units_at_full, incremental_gmv_at_full, last_year_gmv``.
     The baseline is the same month a year earlier, eligible units only, cleared of the
     subsidy's uplift where it ran (the month's mean over the history when that month is missing).
+    With ``tier_estimates`` (:func:`estimate_uplift` on each tier's sales), each tier's uplift is
+    its own estimate shrunk towards the category's (:func:`tier_uplift`); else the category's.
     """
     sales = store.read_table("sales", partner_id=partner_id)
     products = store.read_table("products", partner_id=partner_id)
@@ -132,6 +135,7 @@ def response_cells(
     rules = infer_rules(sales, products) if rules is None else rules
     known = estimates.dropna(subset=["uplift"]).set_index("category_id")
     shrunk = shrunk_uplift(known)
+    by_tier = tier_uplift(shrunk, tier_estimates or {})
     rules = rules[rules["category_id"].isin(known.index)]
     end = pd.Timestamp(sales["date"].max()) if as_of is None else pd.Timestamp(as_of)
     dates = pd.to_datetime(sales["date"])
@@ -184,13 +188,28 @@ def response_cells(
                         "baseline_units": base,
                         "price": price,
                         "subsidy_per_unit": subsidy_per_unit,
-                        "full_coverage_spend": base * (1.0 + uplift) * subsidy_per_unit,
-                        "incremental_units_at_full": base * uplift * net_share,
-                        "incremental_gmv_at_full": base * uplift * net_share * price,
+                        "uplift": (tier_lift := by_tier.get((leaf, int(city_tier)), uplift)),
+                        "full_coverage_spend": base * (1.0 + tier_lift) * subsidy_per_unit,
+                        "incremental_units_at_full": base * tier_lift * net_share,
+                        "incremental_gmv_at_full": base * tier_lift * net_share * price,
                         "last_year_gmv": float(gmv.get((city_tier, month - 12), 0.0)),
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def between_variance(values: np.ndarray, variances: np.ndarray) -> float:
+    """Return the DerSimonian-Laird estimate of the variance of true effects between groups.
+
+    Weighted by precision, so one very uncertain estimate neither inflates nor hides it
+    (DerSimonian, R. and Laird, N. (1986). "Meta-analysis in clinical trials". Controlled
+    Clinical Trials 7(3), 177-188).
+    """
+    weight = 1.0 / variances
+    centre = float(np.sum(weight * values) / np.sum(weight))
+    q = float(np.sum(weight * (values - centre) ** 2))
+    scale = float(np.sum(weight) - np.sum(weight**2) / np.sum(weight))
+    return max((q - (len(values) - 1)) / scale, 0.0) if scale > 0 else 0.0
 
 
 def shrunk_uplift(estimates: pd.DataFrame, level: float = 0.9) -> dict[str, float]:
@@ -199,23 +218,56 @@ def shrunk_uplift(estimates: pd.DataFrame, level: float = 0.9) -> dict[str, floa
     An allocation that ranks categories by their raw estimates pours money into the noisiest
     one (the winner's curse); the empirical-Bayes posterior mean weighs each estimate by its
     precision (the standard error read from its ``level`` interval) against the spread of the
-    estimates between categories (Efron, B. and Morris, C. (1975). "Data analysis using
-    Stein's estimator and its generalizations". JASA 70(350), 311-319).
+    true uplifts between categories (:func:`between_variance`; Efron, B. and Morris, C. (1975).
+    "Data analysis using Stein's estimator and its generalizations". JASA 70(350), 311-319).
     """
     values = estimates["uplift"].to_numpy(dtype=float)
     z = float(stats.norm.ppf(0.5 + level / 2.0))
     width = (estimates["uplift_high"] - estimates["uplift_low"]).to_numpy(dtype=float)
     variance = np.where(np.isfinite(width) & (width > 0), (width / (2.0 * z)) ** 2, np.nan)
     known = np.isfinite(variance)
+    names = estimates.index.astype(str)
     if known.sum() < 3:
-        return dict(zip(estimates.index.astype(str), values.tolist(), strict=True))
-    precision = 1.0 / variance[known]
-    centre = float(np.average(values[known], weights=precision))
-    spread = max(float(np.var(values[known]) - np.mean(variance[known])), 1e-6)
-    posterior = np.where(
-        known, (values / variance + centre / spread) / (1.0 / variance + 1.0 / spread), values
-    )
-    return dict(zip(estimates.index.astype(str), np.where(known, posterior, values).tolist(), strict=True))
+        return dict(zip(names, values.tolist(), strict=True))
+    spread = max(between_variance(values[known], variance[known]), 1e-6)
+    weight = 1.0 / (variance[known] + spread)
+    centre = float(np.sum(weight * values[known]) / np.sum(weight))
+    factor = np.where(known, spread / (spread + np.nan_to_num(variance, nan=0.0)), 1.0)
+    return dict(zip(names, (centre + factor * (values - centre)).tolist(), strict=True))
+
+
+def tier_uplift(
+    category_uplift: dict[str, float], tier_estimates: dict[int, pd.DataFrame], level: float = 0.9
+) -> dict[tuple[str, int], float]:
+    """Return each (category, tier)'s uplift: the tier's own estimate shrunk towards its category's.
+
+    How far the tiers really differ is read from the data: the spread of the tier estimates
+    around their categories' beyond what their standard errors explain (:func:`between_variance`
+    of the deviations, pooled over categories; the empirical-Bayes normal model of Efron & Morris).
+    Where tiers differ by noise alone every tier gets its category's uplift, and a category's
+    cells return the same per yuan; where they truly differ, the sinking market's cells (say)
+    come first and the category's response curve bends.
+    """
+    z = float(stats.norm.ppf(0.5 + level / 2.0))
+    rows = []
+    for tier, frame in tier_estimates.items():
+        for row in frame.dropna(subset=["uplift"]).to_dict("records"):
+            centre = category_uplift.get(str(row["category_id"]))
+            width = float(row["uplift_high"]) - float(row["uplift_low"])
+            if centre is None or not np.isfinite(width) or width <= 0:
+                continue
+            rows.append(
+                (str(row["category_id"]), int(tier), float(row["uplift"]), centre, (width / (2 * z)) ** 2)
+            )
+    if len(rows) < 3:
+        return {}
+    deviation = np.array([estimate - centre for _, _, estimate, centre, _ in rows])
+    variance = np.array([row[4] for row in rows])
+    spread = between_variance(deviation, variance)
+    return {
+        (category, tier): centre + deviation_i * (spread / (spread + var_i)) if spread > 0 else centre
+        for (category, tier, _, centre, var_i), deviation_i in zip(rows, deviation, strict=True)
+    }
 
 
 def _net_share(estimate: Any) -> float:
@@ -357,7 +409,13 @@ def plan_budget(
         raise InputError(f"--objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
     if estimates is None:
         estimates = estimate_uplift(store, partner_id=partner_id, n_boot=0)
-    cells = response_cells(store, estimates, rules=rules, months=months, partner_id=partner_id)
+    tiers = sorted(int(tier) for tier in store.read_table("locations")["city_tier"].dropna().unique())
+    by_tier = {
+        tier: estimate_uplift(store, partner_id=partner_id, n_boot=0, city_tier=tier) for tier in tiers
+    }
+    cells = response_cells(
+        store, estimates, rules=rules, months=months, partner_id=partner_id, tier_estimates=by_tier
+    )
     if cells.empty:
         raise InputError("no subsidised category with an estimated uplift: nothing to allocate")
     split = allocate_budget(cells, budget, objective=objective)

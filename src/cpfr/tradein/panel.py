@@ -87,15 +87,22 @@ class UpliftPanel:
 
 
 def read_panels(
-    store: Store, *, partner_id: str | None = None, progress: Callable[[str], None] | None = None
+    store: Store,
+    *,
+    partner_id: str | None = None,
+    city_tier: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Iterator[UpliftPanel]:
-    """Yield one panel per leaf category that had a subsidised sale."""
+    """Yield one panel per leaf category that had a subsidised sale (only ``city_tier``'s sites, if given)."""
     log = progress or (lambda _message: None)
     events = store.read_table("events", partner_id=partner_id)
     products = store.read_table("products", partner_id=partner_id)
     categories = store.read_table("categories")
     locations = store.read_table("locations", partner_id=partner_id)
     sales = store.read_table("sales", partner_id=partner_id)
+    if city_tier is not None:
+        in_tier = set(locations.loc[locations["city_tier"] == city_tier, "location_id"].astype(str))
+        sales = sales[sales["location_id"].astype(str).isin(in_tier)]
     log(f"read {len(sales):,} sales rows, {len(products):,} SKUs")
     if sales.empty:
         return

@@ -248,6 +248,7 @@ def estimate_uplift(
     level: float = 0.9,
     seed: int = 0,
     pull_forward_days: int = PULL_FORWARD_DAYS,
+    city_tier: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Estimate the causal uplift, cannibalisation and pull-forward of trade-in subsidies per leaf category.
@@ -272,6 +273,8 @@ def estimate_uplift(
         Seed of the bootstrap.
     pull_forward_days : int
         Days over which the post-subsidy dip is taken to fade linearly to nothing.
+    city_tier : int, optional
+        Only the sales of this city tier's sites (the effect in that tier).
     progress : callable, optional
         Receives one line per leaf.
 
@@ -292,7 +295,7 @@ def estimate_uplift(
     """
     log = progress or (lambda _message: None)
     rows = []
-    for panel in read_panels(store, partner_id=partner_id, progress=log):
+    for panel in read_panels(store, partner_id=partner_id, city_tier=city_tier, progress=log):
         row = estimate_panel(
             panel, n_boot=n_boot, level=level, seed=seed, pull_forward_days=pull_forward_days
         )
