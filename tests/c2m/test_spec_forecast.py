@@ -41,6 +41,8 @@ def test_an_existing_launch_gets_finite_ordered_quantiles_around_its_mean(small_
     values = [result.quantiles[f"q{level!r}"] for level in QUANTILES]
     assert all(np.isfinite(values)) and values == sorted(values)
     assert values[0] <= result.units <= values[-1]
+    assert 0.0 <= result.cannibalisation.share <= 1.0
+    assert 0.0 <= result.cannibalisation.units <= result.units
     assert result.launches_learnt_from >= 3
     assert len(result.daily) == 60 and result.daily["ds"].iloc[0] == pd.Timestamp(launch)
     assert result.daily["mean"].sum() == pytest.approx(result.units)
@@ -111,6 +113,7 @@ def test_the_cli_prints_json_and_writes_the_daily_curve(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     expected = {"units", "horizon_days", "as_of", "launches_learnt_from", "method"}
+    expected |= {"cell_skus", "cannibalised_share", "cannibalised_units"}
     assert set(summary) == expected | {f"q{level!r}" for level in QUANTILES}
     assert summary["horizon_days"] == 30 and summary["as_of"] == str(launch)
     daily = pd.read_csv(output)

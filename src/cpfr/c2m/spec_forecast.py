@@ -13,7 +13,9 @@ Intervals are honest about the small number of launches: launches are ordered by
 each block is predicted by a model fitted on the launches before it (forward-chaining cross
 validation); the empirical quantiles of those out-of-fold log errors are added to the prediction,
 q_p = exp(f(x) + e_p) - 1. The mean is the smearing estimate mean(exp(f(x) + e_i)) - 1 (Duan
-1983). The daily curve is the category's average launch-curve shape scaled to each total.
+1983). The daily curve is the category's average launch-curve shape scaled to each total. The
+brand's existing SKUs in the same cell lose an estimated share of their units to the new one
+(:mod:`cpfr.c2m.cannibalisation`).
 
 Only sales dated before the as-of day are read; products' master data (category, price,
 attributes, launch day) is what a planner knows in advance.
@@ -40,6 +42,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from cpfr.c2m.cannibalisation import (
+    BEFORE_DAYS,
+    Cannibalisation,
+    cell_mates,
+    estimate_cannibalisation,
+    launch_effects,
+)
 from cpfr.data.store import Store
 from cpfr.documents import read_document, validated
 from cpfr.exceptions import InputError
@@ -99,6 +108,8 @@ class SpecForecast:
     as_of : datetime.date
     launches_learnt_from : int
     method : str
+    cannibalisation : Cannibalisation
+        Units taken from the brand's existing SKUs in the same cell.
     """
 
     units: float
@@ -108,9 +119,10 @@ class SpecForecast:
     as_of: dt.date
     launches_learnt_from: int
     method: str
+    cannibalisation: Cannibalisation
 
     def summary(self) -> dict[str, Any]:
-        """One JSON-ready object: units, the quantiles, horizon, as-of, launches and method."""
+        """One JSON-ready object: units, quantiles, horizon, as-of, launches, method, cannibalisation."""
         return {
             "units": self.units,
             **self.quantiles,
@@ -118,6 +130,9 @@ class SpecForecast:
             "as_of": self.as_of.isoformat(),
             "launches_learnt_from": self.launches_learnt_from,
             "method": self.method,
+            "cell_skus": self.cannibalisation.cell_skus,
+            "cannibalised_share": self.cannibalisation.share,
+            "cannibalised_units": self.cannibalisation.units,
         }
 
 
@@ -161,7 +176,8 @@ def spec_forecast(store: Store, spec: LaunchSpec, *, as_of: dt.date, horizon_day
     for name, value in quantiles.items():
         daily[name] = value * shape
     method = f"analogue/category baseline + {model.weight_:.2f} x lightgbm correction, out-of-fold quantiles"
-    return SpecForecast(units, quantiles, daily, horizon_days, as_of, len(history), method)
+    cannibalisation = context.cannibalisation(spec, horizon_days, units)
+    return SpecForecast(units, quantiles, daily, horizon_days, as_of, len(history), method, cannibalisation)
 
 
 @dataclass
@@ -285,6 +301,22 @@ class _Context:
         result = analogue_forecast(new, earlier.drop(columns="units"), daily, days=horizon_days)
         return float(np.log1p(result.forecast["mean"].sum())) if not result.forecast.empty else np.nan
 
+    def cannibalisation(self, spec: LaunchSpec, horizon_days: int, units: float) -> Cannibalisation:
+        """Estimate the spec's take from its cell, the share learnt from the finished launches."""
+        products = self.products.assign(end_date=pd.to_datetime(self.products["end_date"]))
+        effects = launch_effects(products, self.daily, self.launched, horizon_days)
+        as_of = pd.Timestamp(self.as_of)
+        on_sale = products[
+            (products["launch_date"] < as_of)
+            & (products["end_date"].isna() | (products["end_date"] >= as_of))
+        ]
+        mates = cell_mates(on_sale, spec.partner_id, spec.category_id, spec.list_price)
+        recent = self.daily[
+            self.daily["sku_id"].isin(mates) & (self.daily["ds"] >= as_of - pd.Timedelta(days=BEFORE_DAYS))
+        ]
+        mates_rate = float(recent["units"].sum()) / BEFORE_DAYS
+        return estimate_cannibalisation(effects, mates_rate, len(mates), horizon_days, units)
+
     def shape(self, category: str, history: pd.DataFrame) -> np.ndarray:
         """Return the category's average launch curve as shares of its total (all launches' if none)."""
         curves = self.curves
@@ -399,7 +431,7 @@ def _regressor() -> lgb.LGBMRegressor:
         min_data_in_bin=1,
         reg_lambda=5.0,
         verbosity=-1,
-        n_jobs=2,
+        n_jobs=1,
         random_state=0,
         deterministic=True,
         force_row_wise=True,
