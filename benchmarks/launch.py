@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from c2m_gaps import CELL, rankings  # benchmarks/c2m_gaps.py, beside this script
 from cpfr.c2m.spec_forecast import LaunchSpec, spec_forecast
 from cpfr.data.store import Store, open_store
 from cpfr.exceptions import InputError
@@ -120,6 +121,36 @@ def main() -> None:
     print(f"median |log(1 + forecast) - log(1 + actual)| of the first {args.days} days' units")
     print(table.round(3).to_string())
     print("goal: spec model <= 0.7 x category average (ratio), pooled")
+    gaps = [gap_scores(Path(db)) for db in args.db]
+    gaps = [frame for frame in gaps if frame is not None]
+    if gaps:
+        print(
+            "\nthe gap finder against the planted unmet-demand cells (truth/parameters.json beside the store)"
+        )
+        scores = pd.concat(gaps, ignore_index=True)
+        print(scores.round(3).to_string(index=False))
+        print(
+            scores.groupby("method", sort=False)[["P@5", "R@5", "P@10", "R@10"]].mean().round(3).to_string()
+        )
+
+
+def gap_scores(db: Path) -> pd.DataFrame | None:
+    """Score the C2M gap finder's ranking against the demo's planted cells, if the truth is there."""
+    truth = db.parent / "truth" / "parameters.json"
+    if not truth.is_file():
+        return None
+    planted_cells = json.loads(truth.read_text()).get("c2m_unmet_cells")
+    if not planted_cells:
+        return None
+    planted = {tuple(str(cell[key]) for key in CELL) for cell in planted_cells}
+    rows = []
+    for method, ranked in rankings(db).items():
+        row: dict[str, object] = {"store": db.parent.name, "method": method}
+        for k in (5, 10):
+            hits = len(planted & set(ranked[:k]))
+            row[f"P@{k}"], row[f"R@{k}"] = hits / k, hits / len(planted)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 if __name__ == "__main__":
