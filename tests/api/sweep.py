@@ -37,6 +37,10 @@ BODY_VALUES: dict[str, object] = {
     "horizon": 7,
     "role": "partner_viewer",
     "name": "sweep user",
+    "category_id": "PHONE",
+    "list_price": 1999.0,
+    "launch_date": "2025-06-01",
+    "channels": ["JD_ONLINE"],
 }
 
 

@@ -51,3 +51,30 @@ def test_budget_split_beats_pro_rata_and_stays_in_the_callers_categories(
         f"{API}/tradein/allocation", params={"budget": -1}, headers=alliance.headers("a_planner")
     )
     assert refused.status_code == 422
+
+
+def test_a_brand_forecasts_its_own_new_product_and_not_another_brands(
+    client: TestClient, alliance: Alliance
+) -> None:
+    spec = {
+        "partner_id": "XIAOMI",
+        "category_id": "PHONE",
+        "list_price": 2999.0,
+        "attributes": {"storage_gb": 256},
+        "launch_date": "2025-05-01",
+        "channels": ["JD_ONLINE"],
+        "horizon": 30,
+    }
+    answer = client.post(f"{API}/launch/forecast", json=spec, headers=alliance.headers("a_viewer"))
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["q0.05"] <= result["q0.5"] <= result["q0.95"] and result["units"] > 0
+    assert len(result["daily"]) == 30 and result["as_of"] == "2025-05-01"
+    other = client.post(
+        f"{API}/launch/forecast", json={**spec, "partner_id": "MIDEA"}, headers=alliance.headers("a_viewer")
+    )
+    assert other.status_code == 404
+    bad = client.post(
+        f"{API}/launch/forecast", json={**spec, "list_price": -1}, headers=alliance.headers("a_viewer")
+    )
+    assert bad.status_code == 422

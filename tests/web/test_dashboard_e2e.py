@@ -363,6 +363,12 @@ def test_xiaomi_reads_its_subsidy_effects_and_splits_a_budget(server: Server, op
     page.wait_for_selector("#allocation-summary:has-text('units')")
     assert "¥2.0 m" in page.text_content("#allocation-summary")
     assert page.locator("#gaps tbody tr").count() >= 1
+    assert page.locator("#launch-partner").count() == 0  # a brand forecasts its own products only
+    page.fill("#launch-price", "1999")
+    page.click("#launch-go")
+    summary = page.wait_for_selector("#launch-summary").text_content()
+    assert "units expected in 90 days" in summary and "launches" in summary
+    assert page.locator("#launch-chart canvas").count() == 1
     assert_only(server, page, "XIAOMI")
     shoot(page, "xiaomi", "levers-units")
     assert not page.script_errors

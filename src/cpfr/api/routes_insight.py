@@ -1,4 +1,4 @@
-"""Routes for the alliance's levers: trade-in subsidy effects and budget, C2M demand gaps.
+"""Routes for the alliance's levers: trade-in effects and budget, C2M demand gaps, launch forecasts.
 
 Each reads through the caller's scoped store (a brand: its own SKUs and the market cells of
 its categories), computes on first call and keeps the frame until the next write.
@@ -6,14 +6,17 @@ its categories), computes on first call and keeps the frame until the next write
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from cpfr.api.app import Context, Ctx
 from cpfr.api.routes_read import cached
 from cpfr.api.service import records
+from cpfr.exceptions import NotFoundError
 
 router = APIRouter()
 UPLIFT_BOOTSTRAP = 49  # replicates behind the API's intervals (the CLI's default is 199)
@@ -123,3 +126,39 @@ def c2m_gaps(
             market.close()
 
     return {"items": records(cached(ctx, "c2m_gaps", gaps).head(top))}
+
+
+class LaunchRequest(BaseModel):
+    """A product that has never sold, as a planner specifies it, and the forecast asked for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    partner_id: str = Field(min_length=1)
+    category_id: str = Field(min_length=1)
+    list_price: float = Field(gt=0, le=10_000_000)
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    launch_date: dt.date
+    channels: list[str] = Field(min_length=1, max_length=100)
+    as_of: dt.date | None = Field(
+        default=None, description="Learn only from sales before it (default: launch)."
+    )
+    horizon: int = Field(default=90, ge=1, le=730, description="Days after launch.")
+
+
+@router.post("/launch/forecast", tags=["c2m"])
+def launch_forecast(ctx: Ctx, request: LaunchRequest) -> dict[str, object]:
+    """Forecast a specified product's first ``horizon`` days: units, q0.05..q0.95, the daily curve.
+
+    Learnt from the launches the caller may see (a brand: its own) before ``as_of``; a brand
+    cannot forecast another brand's product (404).
+    """
+    from cpfr.c2m.spec_forecast import LaunchSpec, spec_forecast
+
+    if ctx.principal.partner_id is not None and request.partner_id != ctx.principal.partner_id:
+        raise NotFoundError(f"no partner {request.partner_id!r}")
+    spec = LaunchSpec(**request.model_dump(exclude={"as_of", "horizon"}))
+    result = spec_forecast(
+        ctx.store, spec, as_of=request.as_of or request.launch_date, horizon_days=request.horizon
+    )
+    daily = result.daily.assign(ds=result.daily["ds"].dt.date)
+    return {**result.summary(), "daily": records(daily)}

@@ -18,6 +18,7 @@ export async function renderLevers(root, session) {
   const allocationChart = el("div", { class: "chart", id: "allocation-chart" });
   const curveChart = el("div", { class: "chart", id: "curve-chart" });
   const gapsPlace = el("div", { id: "gaps" });
+  const launchPlace = el("div", { id: "launch" });
   fill(root,
     el("section", { class: "panel" }, el("h2", {}, "Trade-in subsidies: what they really add"),
       el("p", { class: "hint" }, "Uplift of eligible models while the subsidy runs in their region (90 % interval), the share unsubsidised models of the category lose to them, and the dip after it closes (buyers who came early). Net units take both out. Staggered difference in differences: provinces open and close the programme on their own days."),
@@ -25,7 +26,11 @@ export async function renderLevers(root, session) {
     el("section", { class: "panel" }, el("h2", {}, "Where the next subsidy budget should go"),
       el("div", { class: "filters" }, field("Budget, ¥", budget), field("Maximise", objective), run),
       allocationStatus, allocationChart, curveChart),
-    el("section", { class: "panel" }, el("h2", {}, "C2M: demand nobody serves yet"), gapsPlace));
+    el("section", { class: "panel" }, el("h2", {}, "C2M: demand nobody serves yet"), gapsPlace),
+    el("section", { class: "panel" }, el("h2", {}, "Forecast a new product from its spec"),
+      el("p", { class: "hint" }, "Units over its first days, learnt only from earlier launches (a brand: its own), with a 90 % interval, and what it takes from the brand's products in the same price cell."),
+      launchPlace));
+  launchForm(launchPlace, session);
 
   const uplift = await guard(upliftStatus, () => api("/tradein/uplift"));
   if (uplift) drawUplift(uplift.items, session, upliftChart, upliftTable);
@@ -127,6 +132,52 @@ function drawAllocation(split, status, chartNode, curveNode) {
       name: name.get(category) || category, type: "line", showSymbol: false, data: points,
     })),
   }, true);
+}
+
+function launchForm(place, session) {
+  const products = [...session.products.values()];
+  const partners = [...new Set(products.map((row) => row.partner_id))].sort();
+  const partner = el("select", { id: "launch-partner" }, partners.map((id) => el("option", { value: id }, session.partnerName(id))));
+  const category = el("select", { id: "launch-category" });
+  const refill = () => fill(category, [...new Set(products.filter((row) => row.partner_id === partner.value).map((row) => row.category_id))]
+    .sort().map((id) => el("option", { value: id }, (session.categories.get(id) || {}).name || id)));
+  partner.addEventListener("change", refill);
+  refill();
+  const price = el("input", { type: "number", id: "launch-price", min: "1", value: "2999" });
+  const day = el("input", { type: "date", id: "launch-date", value: "2025-06-01" });
+  const channel = el("select", { id: "launch-channel" }, [...session.channels.values()]
+    .map((row) => el("option", { value: row.channel_id }, row.name || row.channel_id)));
+  const horizon = el("input", { type: "number", id: "launch-horizon", min: "7", max: "365", value: "90" });
+  const go = el("button", { type: "button", class: "primary", id: "launch-go" }, "Forecast");
+  const result = el("div", { id: "launch-result", class: "page-status" });
+  const chartNode = el("div", { class: "chart", id: "launch-chart" });
+  fill(place, el("div", { class: "filters" }, session.isPlatform ? field("Brand", partner) : null, field("Category", category),
+    field("List price, ¥", price), field("Launch day", day), field("Channel", channel), field("Days", horizon), go), result, chartNode);
+  go.addEventListener("click", async () => {
+    fill(result, el("p", { class: "hint" }, "Forecasting…"));
+    const body = {
+      partner_id: partner.value, category_id: category.value, list_price: Number(price.value),
+      launch_date: day.value, channels: [channel.value], horizon: Number(horizon.value),
+    };
+    const forecast = await guard(result, () => api("/launch/forecast", { method: "POST", body }));
+    if (!forecast) return;
+    fill(result, el("p", { id: "launch-summary" },
+      `${fmt.int(forecast.units)} units expected in ${forecast.horizon_days} days (90 %: ${fmt.int(forecast["q0.05"])} – ${fmt.int(forecast["q0.95"])}), `
+      + `learnt from ${fmt.int(forecast.launches_learnt_from)} launches; it would take ${fmt.int(forecast.cannibalised_units)} units from ${fmt.int(forecast.cell_skus)} of the brand's products in its price cell.`));
+    const days = forecast.daily;
+    chartOn(chartNode).setOption({
+      animation: false,
+      grid: { left: 60, right: 20, top: 30, bottom: 40 },
+      tooltip: { trigger: "axis", valueFormatter: (value) => fmt.int(value) },
+      xAxis: { type: "category", data: days.map((row) => row.ds) },
+      yAxis: { type: "value", name: "units a day" },
+      series: [
+        { name: "q0.05", type: "line", stack: "band", showSymbol: false, lineStyle: { opacity: 0 }, data: days.map((row) => row["q0.05"]) },
+        { name: "90 % interval", type: "line", stack: "band", showSymbol: false, lineStyle: { opacity: 0 }, areaStyle: { color: COLORS.band }, data: days.map((row) => row["q0.95"] - row["q0.05"]) },
+        { name: "expected", type: "line", showSymbol: false, color: COLORS.platform, data: days.map((row) => row.mean) },
+      ],
+    }, true);
+  });
 }
 
 async function drawGaps(place) {
