@@ -145,7 +145,8 @@ class LaunchRequest(BaseModel):
     horizon: int = Field(default=90, ge=1, le=730, description="Days after launch.")
 
 
-@router.post("/launch/forecast", tags=["c2m"])
+# A POST for its JSON body, yet it changes nothing: marked so, and not audited.
+@router.post("/launch/forecast", tags=["c2m"], openapi_extra={"x-read-only": True})
 def launch_forecast(ctx: Ctx, request: LaunchRequest) -> dict[str, object]:
     """Forecast a specified product's first ``horizon`` days: units, q0.05..q0.95, the daily curve.
 
