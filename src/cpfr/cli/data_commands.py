@@ -44,6 +44,14 @@ def export(
     partner: Annotated[
         str | None, typer.Option("--partner", help="Only this partner's rows (and platform-shared ones).")
     ] = None,
+    partition_by: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-by",
+            help="Write a Parquet dataset into the folder --output, partitioned by these columns "
+            "(e.g. partner_id,category_id; category_id comes from the SKU where the table lacks it).",
+        ),
+    ] = None,
     raw_csv: Annotated[
         bool,
         typer.Option(
@@ -55,7 +63,20 @@ def export(
         ),
     ] = False,
 ) -> None:
-    """Write TABLE to a Parquet, CSV or Excel file (one sheet named like the table)."""
+    """Write TABLE to a Parquet, CSV or Excel file (one sheet named like the table) or a dataset folder."""
+    if partition_by is not None:
+        from cpfr.data.lake import write_partitioned
+
+        columns = [column.strip() for column in partition_by.split(",") if column.strip()]
+        with reported_errors(), open_store(db, mode="read", wait_seconds=wait) as store:
+            if not columns:
+                raise InputError("--partition-by: name at least one column, e.g. partner_id,category_id")
+            rows = write_partitioned(store, table, output, columns, partner_id=partner)
+        console.print(
+            f"wrote {rows:,} rows of {table} to {output}/ partitioned by {', '.join(columns)}",
+            highlight=False,
+        )
+        return
     with reported_errors():
         if output.suffix.lower() not in (".parquet", ".csv", ".xlsx"):
             raise InputError(

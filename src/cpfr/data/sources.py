@@ -108,7 +108,8 @@ def open_source(path: str | os.PathLike[str], *, table: str | None = None) -> So
     Parameters
     ----------
     path : str or path-like
-        A ``.csv`` (or ``.txt``), ``.xlsx`` (or ``.xlsm``) or ``.parquet`` (or ``.pq``) file.
+        A ``.csv`` (or ``.txt``), ``.xlsx`` (or ``.xlsm``) or ``.parquet`` (or ``.pq``) file, or a
+        folder holding a Hive-partitioned Parquet dataset (:mod:`cpfr.data.lake`).
     table : str, optional
         The table the rows are for: a workbook's sheet of that name is read rather than its
         first (:mod:`cpfr.data.xlsx_source`). Other formats ignore it.
@@ -127,6 +128,10 @@ def open_source(path: str | os.PathLike[str], *, table: str | None = None) -> So
         is_file = file_path.is_file()
     except OSError as error:  # e.g. a name longer than the file system allows
         raise InputError(f"{_shorten(label)}: cannot open ({error.strerror})") from None
+    if not is_file and file_path.is_dir():
+        from cpfr.data.lake import open_dataset  # a partitioned Parquet folder (cpfr export --partition-by)
+
+        return open_dataset(file_path, table)
     if not is_file:
         raise InputError(f"{_shorten(label)}: no such file")
     suffix = file_path.suffix.lower()
