@@ -11,11 +11,12 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from cpfr.api.app import Context, Ctx
 from cpfr.api.routes_read import cached
 from cpfr.api.service import records
+from cpfr.c2m.spec_forecast import LaunchSpec
 from cpfr.exceptions import NotFoundError
 
 router = APIRouter()
@@ -56,7 +57,7 @@ def tradein_allocation(
     Returns the totals of both splits, the spend per category and each category's marginal
     return curve (cumulative spend, cumulative incremental result, return per yuan).
     """
-    from cpfr.tradein.budget import plan_budget, return_curves
+    from cpfr.tradein.budget import BudgetSplit, plan_budget, return_curves
 
     estimates = uplift_frame(ctx)
 
@@ -72,16 +73,7 @@ def tradein_allocation(
         return split.cells
 
     cells = cached(ctx, "tradein_allocation", split_cells, budget, objective, months)
-    totals: dict[str, Any] = {
-        "budget": budget,
-        "objective": objective,
-        "spend": float(cells["spend"].sum()),
-        "incremental_units": float(cells["expected_incremental_units"].sum()),
-        "incremental_gmv": float(cells["expected_incremental_gmv"].sum()),
-        "pro_rata_spend": float(cells["pro_rata_spend"].sum()),
-        "pro_rata_incremental_units": float(cells["pro_rata_incremental_units"].sum()),
-        "pro_rata_incremental_gmv": float(cells["pro_rata_incremental_gmv"].sum()),
-    }
+    totals: dict[str, Any] = {"objective": objective, **BudgetSplit(cells, objective, budget).totals()}
     by_category = (
         cells.groupby(["category_id", "category_name"], as_index=False)[
             [
@@ -128,17 +120,9 @@ def c2m_gaps(
     return {"items": records(cached(ctx, "c2m_gaps", gaps).head(top))}
 
 
-class LaunchRequest(BaseModel):
+class LaunchRequest(LaunchSpec):
     """A product that has never sold, as a planner specifies it, and the forecast asked for."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    partner_id: str = Field(min_length=1)
-    category_id: str = Field(min_length=1)
-    list_price: float = Field(gt=0, le=10_000_000)
-    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    launch_date: dt.date
-    channels: list[str] = Field(min_length=1, max_length=100)
     as_of: dt.date | None = Field(
         default=None, description="Learn only from sales before it (default: launch)."
     )
@@ -153,7 +137,7 @@ def launch_forecast(ctx: Ctx, request: LaunchRequest) -> dict[str, object]:
     Learnt from the launches the caller may see (a brand: its own) before ``as_of``; a brand
     cannot forecast another brand's product (404).
     """
-    from cpfr.c2m.spec_forecast import LaunchSpec, spec_forecast
+    from cpfr.c2m.spec_forecast import spec_forecast
 
     if ctx.principal.partner_id is not None and request.partner_id != ctx.principal.partner_id:
         raise NotFoundError(f"no partner {request.partner_id!r}")
