@@ -19,6 +19,7 @@ from cpfr.formatting import format_value
 from cpfr.report.report import Chart, Column, Section, Table
 from cpfr.tradein import estimate_uplift
 from cpfr.tradein.budget import BudgetSplit, plan_budget
+from cpfr.tradein.panel import SalesData
 
 PLAN_BOOTSTRAP = 49
 
@@ -44,9 +45,8 @@ class Levers:
         return out
 
 
-def last_year_subsidy(store: Store, partner_id: str | None = None) -> float:
-    """Return the subsidy paid over the store's last 365 days of sales, yuan."""
-    sales = store.read_table("sales", partner_id=partner_id)
+def last_year_subsidy(sales: pd.DataFrame) -> float:
+    """Return the subsidy paid over the last 365 days of ``sales``, yuan."""
     if sales.empty:
         return 0.0
     dates = pd.to_datetime(sales["date"])
@@ -61,13 +61,14 @@ def alliance_levers(
     say = progress or (lambda _message: None)
     notes: list[str] = []
     say("trade-in: subsidy uplift, cannibalisation and pull-forward per category")
-    uplift = estimate_uplift(store, partner_id=partner_id, n_boot=PLAN_BOOTSTRAP)
+    data = SalesData.read(store, partner_id)
+    uplift = estimate_uplift(store, partner_id=partner_id, n_boot=PLAN_BOOTSTRAP, data=data)
     allocation = None
-    budget = last_year_subsidy(store, partner_id)
+    budget = last_year_subsidy(data.sales)
     if budget > 0 and uplift["uplift"].notna().any():
         say(f"trade-in: splitting {format_value(budget, 'yuan')} (last year's subsidy) over 12 months")
         try:
-            allocation = plan_budget(store, budget, estimates=uplift, partner_id=partner_id)
+            allocation = plan_budget(store, budget, estimates=uplift, partner_id=partner_id, data=data)
         except InputError as error:
             notes.append(f"No subsidy budget split: {error}")
     gaps = None

@@ -29,6 +29,7 @@ from cpfr.data.sources import open_source
 from cpfr.data.store import Store
 from cpfr.exceptions import InputError
 from cpfr.network.solver import LinearModel, require_solution, solve
+from cpfr.tradein.panel import SalesData
 from cpfr.tradein.uplift import estimate_uplift
 
 OBJECTIVES = ("gmv", "units")
@@ -117,6 +118,7 @@ def response_cells(
     as_of: pd.Timestamp | None = None,
     partner_id: str | None = None,
     tier_estimates: dict[int, pd.DataFrame] | None = None,
+    data: SalesData | None = None,
 ) -> pd.DataFrame:
     """Return every category x tier x month cell of the plan with its cost of full cover and return.
 
@@ -127,9 +129,8 @@ def response_cells(
     With ``tier_estimates`` (:func:`estimate_uplift` on each tier's sales), each tier's uplift is
     its own estimate shrunk towards the category's (:func:`tier_uplift`); else the category's.
     """
-    sales = store.read_table("sales", partner_id=partner_id)
-    products = store.read_table("products", partner_id=partner_id)
-    locations = store.read_table("locations", partner_id=partner_id)
+    data = data or SalesData.read(store, partner_id)
+    sales, products, locations = data.sales, data.products, data.locations
     if sales.empty:
         raise InputError("no sales in the store: nothing to allocate a subsidy budget to")
     rules = infer_rules(sales, products) if rules is None else rules
@@ -403,23 +404,32 @@ def plan_budget(
     rules: pd.DataFrame | None = None,
     estimates: pd.DataFrame | None = None,
     partner_id: str | None = None,
+    data: SalesData | None = None,
 ) -> BudgetSplit:
     """Estimate the effects (unless given), build the cells and split ``budget``; names filled in."""
     if objective not in OBJECTIVES:
         raise InputError(f"--objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
+    data = data or SalesData.read(store, partner_id)  # one read for every estimate below
     if estimates is None:
-        estimates = estimate_uplift(store, partner_id=partner_id, n_boot=0)
-    tiers = sorted(int(tier) for tier in store.read_table("locations")["city_tier"].dropna().unique())
+        estimates = estimate_uplift(store, partner_id=partner_id, n_boot=0, data=data)
+    tiers = sorted(int(tier) for tier in data.locations["city_tier"].dropna().unique())
     by_tier = {
-        tier: estimate_uplift(store, partner_id=partner_id, n_boot=0, city_tier=tier) for tier in tiers
+        tier: estimate_uplift(store, partner_id=partner_id, n_boot=0, city_tier=tier, data=data)
+        for tier in tiers
     }
     cells = response_cells(
-        store, estimates, rules=rules, months=months, partner_id=partner_id, tier_estimates=by_tier
+        store,
+        estimates,
+        rules=rules,
+        months=months,
+        partner_id=partner_id,
+        tier_estimates=by_tier,
+        data=data,
     )
     if cells.empty:
         raise InputError("no subsidised category with an estimated uplift: nothing to allocate")
     split = allocate_budget(cells, budget, objective=objective)
-    names = store.read_table("categories").set_index("category_id")["name"]
+    names = data.categories.set_index("category_id")["name"]
     frame = split.cells.assign(category_name=split.cells["category_id"].map(names).astype(object))
     return BudgetSplit(
         frame[[*SPLIT_COLUMNS, *[c for c in frame.columns if c not in SPLIT_COLUMNS]]], objective, budget

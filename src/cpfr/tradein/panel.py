@@ -86,20 +86,44 @@ class UpliftPanel:
         return np.asarray(age)
 
 
+@dataclass(frozen=True)
+class SalesData:
+    """The tables the trade-in estimates read, read once and shared by several estimates."""
+
+    events: pd.DataFrame
+    products: pd.DataFrame
+    categories: pd.DataFrame
+    locations: pd.DataFrame
+    sales: pd.DataFrame
+
+    @classmethod
+    def read(cls, store: Store, partner_id: str | None = None) -> SalesData:
+        """Read the tables from ``store`` (only ``partner_id``'s rows and shared ones, if given)."""
+        return cls(
+            events=store.read_table("events", partner_id=partner_id),
+            products=store.read_table("products", partner_id=partner_id),
+            categories=store.read_table("categories"),
+            locations=store.read_table("locations", partner_id=partner_id),
+            sales=store.read_table("sales", partner_id=partner_id),
+        )
+
+
 def read_panels(
     store: Store,
     *,
     partner_id: str | None = None,
     city_tier: int | None = None,
+    data: SalesData | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Iterator[UpliftPanel]:
-    """Yield one panel per leaf category that had a subsidised sale (only ``city_tier``'s sites, if given)."""
+    """Yield one panel per leaf category that had a subsidised sale (only ``city_tier``'s sites, if given).
+
+    ``data`` (read from ``store`` when not given) lets several estimates share one read.
+    """
     log = progress or (lambda _message: None)
-    events = store.read_table("events", partner_id=partner_id)
-    products = store.read_table("products", partner_id=partner_id)
-    categories = store.read_table("categories")
-    locations = store.read_table("locations", partner_id=partner_id)
-    sales = store.read_table("sales", partner_id=partner_id)
+    data = data or SalesData.read(store, partner_id)
+    events, products, categories = data.events, data.products, data.categories
+    locations, sales = data.locations, data.sales
     if city_tier is not None:
         in_tier = set(locations.loc[locations["city_tier"] == city_tier, "location_id"].astype(str))
         sales = sales[sales["location_id"].astype(str).isin(in_tier)]

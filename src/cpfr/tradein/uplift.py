@@ -35,7 +35,7 @@ from scipy import stats
 
 from cpfr.data.store import Store
 from cpfr.tradein.fe_poisson import fit_poisson_fe
-from cpfr.tradein.panel import UpliftPanel, read_panels
+from cpfr.tradein.panel import SalesData, UpliftPanel, read_panels
 
 COLUMNS = (
     "category_id",
@@ -249,6 +249,7 @@ def estimate_uplift(
     seed: int = 0,
     pull_forward_days: int = PULL_FORWARD_DAYS,
     city_tier: int | None = None,
+    data: SalesData | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Estimate the causal uplift, cannibalisation and pull-forward of trade-in subsidies per leaf category.
@@ -275,6 +276,8 @@ def estimate_uplift(
         Days over which the post-subsidy dip is taken to fade linearly to nothing.
     city_tier : int, optional
         Only the sales of this city tier's sites (the effect in that tier).
+    data : SalesData, optional
+        The tables, already read (several estimates on one read); else read from ``store``.
     progress : callable, optional
         Receives one line per leaf.
 
@@ -295,13 +298,14 @@ def estimate_uplift(
     """
     log = progress or (lambda _message: None)
     rows = []
-    for panel in read_panels(store, partner_id=partner_id, city_tier=city_tier, progress=log):
+    data = data or SalesData.read(store, partner_id)
+    for panel in read_panels(store, partner_id=partner_id, city_tier=city_tier, data=data, progress=log):
         row = estimate_panel(
             panel, n_boot=n_boot, level=level, seed=seed, pull_forward_days=pull_forward_days
         )
         log(f"{panel.category_id}: uplift {row['uplift']:+.3f} ({panel.control} control)")
         rows.append(row)
-    names = store.read_table("categories").set_index("category_id")["name"]
+    names = data.categories.set_index("category_id")["name"]
     frame = pd.DataFrame(rows, columns=[column for column in COLUMNS if column != "category_name"])
     frame.insert(1, "category_name", frame["category_id"].map(names).astype(object))
     return frame[list(COLUMNS)]
