@@ -398,7 +398,7 @@ class AutoForecaster:
 
 
 def _labels(history: pd.DataFrame, columns: Sequence[str]) -> pd.Series | None:
-    """A label per ``unique_id`` from the history's ``columns`` (``P1/C3``); None without columns."""
+    """Return a label per ``unique_id`` from the history's ``columns`` (``P1/C3``); None without columns."""
     if not columns:
         return None
     missing = [column for column in columns if column not in history.columns]

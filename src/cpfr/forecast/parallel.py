@@ -138,7 +138,7 @@ def run_fits(
 
 
 def _split(fit: Fit, labels: pd.Series | None) -> list[Fit]:
-    """A global model's fit, one per partition label (in order of first appearance); whole without labels."""
+    """Split a global model's fit by partition label (in order of first appearance); whole without labels."""
     if labels is None:
         return [fit]
     label = fit.history["unique_id"].map(labels).fillna("").astype(str)

@@ -227,7 +227,7 @@ class _Progress(threading.Thread):
 
 
 def _first_line(error: BaseException) -> str:
-    """The line of an error a person needs: a Python worker's own exception if there is one, else the first."""
+    """Return the line of an error a person needs: a worker's own exception if any, else the first."""
     lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
     if not lines:
         return type(error).__name__
@@ -275,9 +275,8 @@ def run_fits_on_spark(
     failed = output[output["error"].notna()]
     if len(failed):
         first = failed.sort_values(["fit", "unique_id"]).iloc[0]
-        raise ForecastError(
-            f"model {models[int(first['fit'])].name} failed on series {first['unique_id']!r}: {first['error']}"
-        )
+        name = models[int(first["fit"])].name
+        raise ForecastError(f"model {name} failed on series {first['unique_id']!r}: {first['error']}")
     results = []
     for index, fit in enumerate(fits):
         rows = output[output["fit"] == index]
@@ -366,7 +365,7 @@ class _FitTask:
         )
 
     def _culprit(self, model: Any, history: pd.DataFrame) -> str:
-        """The first series of a failed bucket that fails alone (a per-series model), else the first."""
+        """Return the first series of a failed bucket failing alone (per-series model), else the first."""
         ids = pd.unique(history["unique_id"])
         if model.per_series:
             for uid in ids:

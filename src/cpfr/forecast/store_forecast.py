@@ -189,7 +189,7 @@ def forecast_store(
 
 
 def _owners(store: Store, series: pd.DataFrame) -> pd.DataFrame:
-    """The ``partner_id`` of each series (``unique_id, sku_id``), by ``unique_id``."""
+    """Return the ``partner_id`` of each series (``unique_id, sku_id``), by ``unique_id``."""
     products = store.read_table("products")[["sku_id", "partner_id"]].astype(str)
     owners = series.astype(str).merge(products, on="sku_id", how="left").fillna({"partner_id": "unknown"})
     return owners.set_index("unique_id")[["partner_id"]]
