@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 CHROMIUM_STAMP := $(VENV)/.chromium
 # The PostgreSQL store's tests start their own server from the Debian package's binaries.
 PG_STAMP := $(VENV)/.postgres
+# The Spark engine's tests start a local[2] session: pyspark comes with .[dev], Java from Debian.
+JAVA_STAMP := $(VENV)/.java
 DB ?= cpfr.duckdb
 DEMO_DIR ?= demo_data
 PLAN_DIR ?= plan
@@ -44,7 +46,11 @@ $(CHROMIUM_STAMP): $(STAMP)
 .PHONY: chromium
 chromium: $(CHROMIUM_STAMP)
 
-test: $(STAMP) $(CHROMIUM_STAMP)
+$(JAVA_STAMP): $(STAMP)
+	command -v java >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y default-jre-headless)
+	touch $(JAVA_STAMP)
+
+test: $(STAMP) $(CHROMIUM_STAMP) $(JAVA_STAMP)
 	$(BIN)/python -m pytest -q
 
 check: $(STAMP)

@@ -175,3 +175,32 @@ def demo_store(scenario: DemoScenario, folder: Path) -> Store:
         if path.parent == folder:
             ingest_file(store, path, path.stem)
     return store
+
+
+@pytest.fixture(scope="session")
+def spark_engine() -> object:
+    """One Spark session on ``local[2]`` for the session's Spark tests; its progress lines in ``.lines``.
+
+    Without pyspark or a Java runtime the Spark tests are skipped, except with
+    ``CPFR_REQUIRE_SPARK=1`` (``.ci/run``), where they fail: the engine must not go untested unnoticed.
+    """
+    from cpfr.exceptions import CpfrError
+    from cpfr.forecast.spark_engine import SparkEngine
+
+    lines: list[str] = []
+    engine = SparkEngine("local[2]", progress=lines.append)
+    try:
+        import pyspark  # noqa: F401 -- only to tell whether the extra is installed
+        from pyspark import cloudpickle
+
+        engine.session  # noqa: B018 -- starts the JVM: fails here without Java
+    except (ImportError, CpfrError) as missing:
+        if os.environ.get("CPFR_REQUIRE_SPARK") == "1":
+            pytest.fail(f"{missing}; CPFR_REQUIRE_SPARK=1 requires the Spark tests to run")
+        pytest.skip(f"Spark unavailable: {missing} (set CPFR_REQUIRE_SPARK=1 to make this an error)")
+    import tests
+
+    # The tests' own models run in Spark's workers, which cannot import the tests package.
+    cloudpickle.register_pickle_by_value(tests)
+    engine.lines = lines  # type: ignore[attr-defined]
+    return engine

@@ -13,6 +13,7 @@ non-zero exit code instead of a traceback::
     ├── InfeasibleError         a model has no solution (constraints contradict each other)
     ├── SolverLimitError        a solver reached its time or iteration limit without an answer
     ├── NotFittedError          an estimator was used before ``fit``
+    ├── ForecastError           a model failed on a series (named) or an execution engine failed
     └── StoreError              the store cannot do what was asked
         ├── StoreNotFoundError  no store at the location given (and the command does not create one)
         ├── NotAStoreError      the file is not a cpfr store (another database, or not a database)
@@ -133,6 +134,10 @@ class ValidationError(InputError):
         if self.total > len(self.problems):
             lines.append(f"... and {self.total - len(self.problems)} more problems ({self.total} in all)")
         return "\n".join(lines)
+
+
+class ForecastError(CpfrError):
+    """A model failed while forecasting a series (its id in the message), or the engine running it failed."""
 
 
 class LimitError(InputError):

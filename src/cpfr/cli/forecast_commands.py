@@ -30,6 +30,27 @@ QUANTILES_HELP = "Quantile levels, comma separated."
 DEFAULT_QUANTILES_TEXT = ",".join(f"{level!r}" for level in DEFAULT_QUANTILES)
 ALL_CORES = -1  # the orchestrator runs model fits on every core
 
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine", help="Where model fits run: local (this machine) or spark (same results, on Spark)."
+    ),
+]
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option("--spark-master", help="With --engine spark: the master URL (default local[*])."),
+]
+
+
+def check_engine_flags(engine: str, spark_master: str | None) -> None:
+    """Refuse an unknown --engine, and --spark-master without --engine spark."""
+    from cpfr.forecast.spark_engine import ENGINES
+
+    if engine not in ENGINES:
+        raise InputError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if spark_master is not None and engine != "spark":
+        raise InputError("--spark-master needs --engine spark")
+
 
 def forecast(
     input_path: Annotated[
@@ -65,8 +86,11 @@ def forecast(
         typer.Option("--reconcile", help="With --db: bottom_up, ols, wls_struct, wls_var or mint_shrink."),
     ] = None,
     wait: WaitOption = DEFAULT_WAIT_SECONDS,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Forecast every series of INPUT for --horizon periods: mean and quantiles per series and period."""
+    from cpfr.cli.progress import ProgressLog
     from cpfr.forecast.auto import AutoForecaster, NegativeValuesWarning
     from cpfr.forecast.base import parse_quantiles
     from cpfr.forecast.inputs import load_forecast_input
@@ -78,8 +102,19 @@ def forecast(
             )
         check_flags(("--horizon", HORIZON, horizon), ("--windows", WINDOWS, windows))
         check_freq("--freq", freq)
+        check_engine_flags(engine, spark_master)
         if input_path is None:
-            _forecast_store(db, level or "sku/store", horizon, model, windows, output, reconcile_method, wait)
+            _forecast_store(
+                db,
+                level or "sku/store",
+                horizon,
+                model,
+                windows,
+                output,
+                reconcile_method,
+                wait,
+                (engine, spark_master),
+            )
             return
         if reconcile_method is not None:
             raise InputError("--reconcile needs the store's hierarchy: use it with --db and --level")
@@ -111,7 +146,14 @@ def forecast(
                 )
             status.update(f"backtesting candidate models on {series:,} series…")
             forecaster = AutoForecaster(
-                horizon=horizon, models=models, quantiles=levels, n_windows=windows, n_jobs=ALL_CORES
+                horizon=horizon,
+                models=models,
+                quantiles=levels,
+                n_windows=windows,
+                n_jobs=ALL_CORES,
+                engine=engine,
+                spark_master=spark_master,
+                progress=ProgressLog("forecast"),
             )
             with warnings.catch_warnings():
                 # Reported above with the count, in the command's own words.
@@ -148,6 +190,7 @@ def _forecast_store(
     output: Path | None,
     method: str | None,
     wait: float,
+    engine: tuple[str, str | None],
 ) -> None:
     from cpfr.cli.progress import ProgressLog
     from cpfr.data.store import open_store
@@ -166,6 +209,8 @@ def _forecast_store(
             n_windows=windows,
             reconcile_method=method,
             progress=log,
+            engine=engine[0],
+            spark_master=engine[1],
         )
         location = store.location
     if output is not None:
@@ -201,8 +246,11 @@ def backtest(
             help="Levels to score the winner at: attribute columns of INPUT, e.g. 'store;brand;store,brand'.",
         ),
     ] = None,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Rolling-origin backtest: accuracy of each candidate model and combination (and by level)."""
+    from cpfr.cli.progress import ProgressLog
     from cpfr.forecast.auto import AutoForecaster, NegativeValuesWarning, backtest_metrics
     from cpfr.forecast.inputs import load_forecast_input
 
@@ -210,6 +258,7 @@ def backtest(
         check_output(output)
         check_flags(("--horizon", HORIZON, horizon), ("--windows", WINDOWS, windows), ("--step", STEP, step))
         check_freq("--freq", freq)
+        check_engine_flags(engine, spark_master)
         started = perf_counter()
         models: str | list[str] = model_names(model)
         spec = _level_spec(levels)
@@ -225,7 +274,14 @@ def backtest(
                     highlight=False,
                 )
             forecaster = AutoForecaster(
-                horizon=horizon, models=models, n_windows=windows, step=step, n_jobs=ALL_CORES
+                horizon=horizon,
+                models=models,
+                n_windows=windows,
+                step=step,
+                n_jobs=ALL_CORES,
+                engine=engine,
+                spark_master=spark_master,
+                progress=ProgressLog("backtest"),
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NegativeValuesWarning)

@@ -23,6 +23,7 @@ from cpfr.cli.common import (
     write_table,
 )
 from cpfr.cli.flags import check_flags, flag_names
+from cpfr.cli.forecast_commands import EngineOption, SparkMasterOption, check_engine_flags
 from cpfr.cli.render import solve_result_table
 from cpfr.exceptions import InputError
 from cpfr.inventory.limits import DEFAULT_TIME_LIMIT_SECONDS
@@ -121,6 +122,8 @@ def replenish(
         str, typer.Option("--model", help="With --db: 'auto' or model names, comma separated.")
     ] = "auto",
     wait: WaitOption = DEFAULT_WAIT_SECONDS,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Order quantities for today from probabilistic forecasts of periods 1 .. L+R (cost-optimal per item).
 
@@ -136,9 +139,14 @@ def replenish(
         check_output(output)
         check_flags(("--paths", PATHS, paths), ("--seed", SEED, seed))
         check_freq("--freq", freq)
+        check_engine_flags(engine, spark_master)
         if db is not None or sales is None:
             if sales is not None or db is None:
                 raise InputError("give either SALES with --state (one level) or --db (the store's network)")
+            if engine != "local":
+                raise InputError(
+                    "--engine spark plans SALES with --state; the --db network plan runs locally"
+                )
             from cpfr.inventory.store_plan import COST_BOUNDS, NetworkCosts
 
             check_flags(
@@ -191,6 +199,7 @@ def replenish(
             seed=seed,
             stockout=stockout,
             in_stock=in_stock,
+            engine=(engine, spark_master),
         )
 
 
@@ -217,6 +226,7 @@ def _replenish_file(
     seed: int,
     stockout: str | None = None,
     in_stock: str | None = None,
+    engine: tuple[str, str | None] = ("local", None),
 ) -> None:
     from cpfr.cli.progress import ProgressLog
     from cpfr.forecast.base import season_length
@@ -272,6 +282,9 @@ def _replenish_file(
         pack_size=pack_size,
         n_paths=paths,
         seed=seed,
+        engine=engine[0],
+        spark_master=engine[1],
+        progress=log,
     )
     log(f"forecast demand over {horizon} periods ({demand.model}) and chose the orders")
     orders = plan.orders.assign(model=demand.model)

@@ -24,7 +24,7 @@ Caruana et al. (2004), "Ensemble selection from libraries of models", ICML.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from cpfr.forecast.ensemble import Candidate, leaderboard
 from cpfr.forecast.limits import HORIZON, STEP, WINDOWS
 from cpfr.forecast.parallel import Fit, run_fits
 from cpfr.forecast.registry import GLOBAL_MODELS, MODELS, get_model
+from cpfr.forecast.spark_engine import DEFAULT_MASTER, SparkEngine, check_engine
 
 # Beyond this many history points the data is "large": models see only the
 # recent window, the backtest uses at most two origins, the slow local models are left out.
@@ -83,6 +84,20 @@ class AutoForecaster:
         ``_SWITCH_MARGIN``); otherwise every series gets the winner.
     n_jobs : int
         Worker processes for the model fits (-1: every core). Results do not depend on it.
+    engine : {'local', 'spark'}
+        Where the model fits run: this machine, or Spark (per-series models split by series
+        into Spark tasks; see :mod:`cpfr.forecast.parallel`). Results do not depend on it.
+    spark_master : str or None
+        With ``engine='spark'``: the master URL (default ``local[*]``).
+    partition_by : sequence of str
+        Columns of the history, constant per series (e.g. ``partner_id``): Spark tasks never
+        mix series of two values.
+    global_partition : sequence of str
+        Columns of the history (e.g. ``("partner_id", "category_id")``): global models
+        (LightGBM, pooled seasonality) are fitted once per partition, on either engine;
+        empty: once on all series (on the driver with Spark).
+    progress : callable or None
+        Receives progress lines of Spark jobs (``spark: stage N: k/n tasks``).
 
     Attributes
     ----------
@@ -129,6 +144,11 @@ class AutoForecaster:
         step: int | None = None,
         per_series: bool = True,
         n_jobs: int = 1,
+        engine: str = "local",
+        spark_master: str | None = None,
+        partition_by: Sequence[str] = (),
+        global_partition: Sequence[str] = (),
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.horizon = horizon
         self.models = models
@@ -137,6 +157,11 @@ class AutoForecaster:
         self.step = step
         self.per_series = per_series
         self.n_jobs = n_jobs
+        self.engine = engine
+        self.spark_master = spark_master
+        self.partition_by = partition_by
+        self.global_partition = global_partition
+        self.progress = progress
 
     def fit(self, history: pd.DataFrame, *, freq: str, covariates: Sequence[str] = ()) -> AutoForecaster:
         """Backtest the candidates on ``history`` (``unique_id, ds, y`` + ``covariates``) and choose.
@@ -148,6 +173,9 @@ class AutoForecaster:
         WINDOWS.check("n_windows", self.n_windows)
         if self.step is not None:
             STEP.check("step", self.step)
+        check_engine(self.engine)
+        self.partitions_ = _labels(history, self.partition_by)
+        self.global_partitions_ = _labels(history, self.global_partition)
         # Series keep the order in which they first appear; periods are sorted within each.
         history = history.assign(unique_id=history["unique_id"].astype(str))
         order = np.lexsort((history["ds"].to_numpy(), pd.factorize(history["unique_id"])[0]))
@@ -244,7 +272,7 @@ class AutoForecaster:
         used = sorted({int(k) for k in self.series_choice_.unique()} | {0})
         models = list(dict.fromkeys(name for k in used for name in self.alternatives_[k].models))
         fits = [Fit(get_model(name), self._training(name, self.history_), future, 0) for name in models]
-        frames = run_fits(fits, self.setup_, self.n_jobs, costs=[_cost(name) for name in models])
+        frames = self._run(fits, [_cost(name) for name in models])
         last = self.history_.groupby("unique_id", sort=False)["ds"].max()
         forecast = future_dates(last, self.freq_, self.horizon)
         forecast["unique_id"] = forecast["unique_id"].astype(str)
@@ -276,6 +304,23 @@ class AutoForecaster:
             raise NotFittedError("AutoForecaster is not fitted: call fit() first")
         return sample_paths(
             forecast, self.conformal_, self.error_paths_, self.path_bins_, n_paths=n_paths, seed=seed
+        )
+
+    def _run(self, fits: list[Fit], costs: list[float]) -> list[pd.DataFrame]:
+        """Run the fits on the chosen engine (:func:`cpfr.forecast.parallel.run_fits`)."""
+        spark = (
+            SparkEngine(self.spark_master or DEFAULT_MASTER, self.progress)
+            if self.engine == "spark"
+            else None
+        )
+        return run_fits(
+            fits,
+            self.setup_,
+            self.n_jobs,
+            costs=costs,
+            spark=spark,
+            partitions=self.partitions_,
+            global_partitions=self.global_partitions_,
         )
 
     def _training(self, name: str, history: pd.DataFrame) -> pd.DataFrame:
@@ -336,7 +381,7 @@ class AutoForecaster:
             for name in candidates:
                 fits.append(Fit(get_model(name), self._training(name, train), future, window))
                 costs.append(_cost(name))
-        frames = run_fits(fits, self.setup_, self.n_jobs, costs=costs)
+        frames = self._run(fits, costs)
         windows = []
         for window, truth in enumerate(truths):
             merged = truth
@@ -350,6 +395,18 @@ class AutoForecaster:
             values = np.maximum(values, self.lower_bound_)
         backtest[list(candidates)] = values
         return backtest.sort_values(["unique_id", "cutoff", "ds"]).reset_index(drop=True)
+
+
+def _labels(history: pd.DataFrame, columns: Sequence[str]) -> pd.Series | None:
+    """Return a label per ``unique_id`` from the history's ``columns`` (``P1/C3``); None without columns."""
+    if not columns:
+        return None
+    missing = [column for column in columns if column not in history.columns]
+    if missing:
+        raise InputError(f"partition column {missing[0]!r} is not a column of the history")
+    first = history.drop_duplicates("unique_id")
+    label = first[list(columns)].astype(str).agg("/".join, axis=1)
+    return pd.Series(label.to_numpy(), index=first["unique_id"].astype(str).to_numpy())
 
 
 def _fill_missing(values: np.ndarray) -> np.ndarray:

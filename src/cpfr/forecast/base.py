@@ -63,6 +63,11 @@ class ForecastModel(Protocol):
     nonnegative : bool
         The model needs ``y >= 0`` (counts, multiplicative seasonality, Tweedie):
         the orchestrator gives it the history with negative values clipped to 0.
+    per_series : bool
+        The forecast of a series depends on that series' history only (statistical models
+        fitted series by series): the fit can be split by series into buckets run anywhere
+        (the Spark engine) with the same result. False for global and pooled models, which
+        learn across series.
     """
 
     @property
@@ -73,6 +78,11 @@ class ForecastModel(Protocol):
     @property
     def nonnegative(self) -> bool:
         """True if the model needs ``y >= 0``."""
+        ...
+
+    @property
+    def per_series(self) -> bool:
+        """True if a series' forecast depends on that series only."""
         ...
 
     def forecast(self, history: pd.DataFrame, setup: Setup, future: pd.DataFrame | None) -> pd.DataFrame:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -451,6 +451,7 @@ class PanelBoosted:
 
     name: str = "panel_boosted"
     nonnegative: bool = True
+    per_series: ClassVar[bool] = False  # one LightGBM learns across the panel
 
     def forecast(self, history: pd.DataFrame, setup: Any, future: pd.DataFrame | None) -> pd.DataFrame:
         """Forecast ``unique_id, ds, panel_boosted``, ``setup.horizon`` periods after the panel's end."""

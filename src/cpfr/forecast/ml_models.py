@@ -33,7 +33,7 @@ import contextlib
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import lightgbm as lgb
 import numpy as np
@@ -113,6 +113,7 @@ class RecursiveBoosting:
 
     name: str
     objective: str = "l2"
+    per_series: ClassVar[bool] = False  # one LightGBM learns across every series
 
     @property
     def nonnegative(self) -> bool:
@@ -168,6 +169,7 @@ class DirectBoosting:
 
     name: str
     objective: str = "l2"
+    per_series: ClassVar[bool] = False  # one LightGBM learns across every series
 
     @property
     def nonnegative(self) -> bool:

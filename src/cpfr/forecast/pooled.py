@@ -23,6 +23,7 @@ short-term forecasting", IJF 15(4).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,7 @@ class PooledSeasonal:
 
     name: str = "pooled_seasonal"
     nonnegative: bool = True
+    per_series: ClassVar[bool] = False  # the seasonal index is pooled over every series
 
     def forecast(self, history: pd.DataFrame, setup: Setup, future: pd.DataFrame | None) -> pd.DataFrame:
         """Forecast ``unique_id, ds, pooled_seasonal``, ``setup.horizon`` periods after each series' end."""

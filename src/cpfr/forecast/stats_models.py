@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from statsforecast import StatsForecast
@@ -61,6 +61,7 @@ class StatsModel:
 
     name: str
     nonnegative: bool = False
+    per_series: ClassVar[bool] = True  # each series is fitted on its own history
 
     def forecast(self, history: pd.DataFrame, setup: Setup, future: pd.DataFrame | None) -> pd.DataFrame:
         """Fit the model on every series of ``history``; return ``unique_id, ds, <name>``."""

@@ -123,6 +123,8 @@ def forecast_store(
     partner_id: str | None = None,
     reconcile_method: str | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> StoreForecast:
     """Forecast every series of the store at ``level`` and write the run into ``forecasts``.
 
@@ -131,6 +133,10 @@ def forecast_store(
     With ``reconcile_method`` ('bottom_up', 'ols', 'wls_struct', 'wls_var', 'mint_shrink'), the
     aggregates of :data:`HIERARCHIES` are forecast too and every level is made coherent
     (:func:`cpfr.forecast.reconcile.reconcile`); the bottom series are written.
+
+    With ``engine='spark'`` the model fits run on Spark (``spark_master``, default ``local[*]``),
+    a partner's series never in a task with another partner's; the forecasts are the local
+    engine's, and Spark's progress goes to ``progress``.
     """
     say = progress or (lambda message: None)
     say(f"history: daily sales at {level} level, stockout days unconstrained")
@@ -142,11 +148,19 @@ def forecast_store(
         + (f", reconciled by {reconcile_method}" if reconcile_method else "")
     )
     forecaster = AutoForecaster(
-        horizon=horizon, models=models, quantiles=FORECAST_QUANTILES, n_windows=n_windows
+        horizon=horizon,
+        models=models,
+        quantiles=FORECAST_QUANTILES,
+        n_windows=n_windows,
+        engine=engine,
+        spark_master=spark_master,
+        partition_by=("partner_id",),
+        progress=say,
     )
     method, aggregates = "", None
     if reconcile_method is None:
-        forecaster.fit(history[["unique_id", "ds", "y"]], freq="D")
+        owners = _owners(store, history.drop_duplicates("unique_id")[["unique_id", "sku_id"]])
+        forecaster.fit(history[["unique_id", "ds", "y"]].join(owners, on="unique_id"), freq="D")
         result = forecaster.predict()
     else:
         result, aggregates, method = _reconciled(store, history, keys, level, forecaster, reconcile_method)
@@ -174,6 +188,13 @@ def forecast_store(
     return StoreForecast(run_id, rows, forecaster, censored, method, aggregates)
 
 
+def _owners(store: Store, series: pd.DataFrame) -> pd.DataFrame:
+    """Return the ``partner_id`` of each series (``unique_id, sku_id``), by ``unique_id``."""
+    products = store.read_table("products")[["sku_id", "partner_id"]].astype(str)
+    owners = series.astype(str).merge(products, on="sku_id", how="left").fillna({"partner_id": "unknown"})
+    return owners.set_index("unique_id")[["partner_id"]]
+
+
 def _reconciled(
     store: Store,
     history: pd.DataFrame,
@@ -197,6 +218,12 @@ def _reconciled(
     attributes = attributes.fillna("unknown").astype({column: str for column in attributes.columns})
     hierarchy = Hierarchy.from_frame(attributes, HIERARCHIES[level])
     every_node = hierarchy.aggregate(history[["unique_id", "ds", "y"]], ["y"])
+    # A node within one partner is that partner's (the Spark engine keeps partners apart); the total
+    # and the geographic aggregates span partners and are labelled so.
+    partner = attributes.set_index("unique_id")["partner_id"]
+    node = every_node["unique_id"].astype(str)
+    inside = node.str.extract(r"^partner_id=([^/]+)")[0]
+    every_node = every_node.assign(partner_id=node.map(partner).fillna(inside).fillna("*").to_numpy())
     forecaster.fit(every_node, freq="D")
     base = forecaster.predict()
     residuals = forecaster.residuals_

@@ -20,7 +20,9 @@ Zipkin (2000), *Foundations of Inventory Management*, ch. 9 (periodic review, lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,9 @@ from cpfr.bounds import Bound, number_text
 from cpfr.exceptions import InputError, LimitError
 from cpfr.forecast.direct import DemandForecast, Panel, forecast_demand
 from cpfr.inventory.limits import MAX_QUANTITY, POSITIVE_COST, WHOLE_PERIODS
+
+if TYPE_CHECKING:
+    from cpfr.forecast.spark_engine import SparkEngine
 
 MAX_PATHS = 100_000
 """Most demand sample paths per item: beyond it the sample average moves by less than 0.3 %."""
@@ -92,6 +97,9 @@ def replenish_panel(
     n_paths: int = 1000,
     seed: int = 0,
     n_jobs: int = 2,
+    engine: str = "local",
+    spark_master: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[OrderPlan, DemandForecast]:
     """Order for every series of ``panel`` today: its demand distribution, then the cost-optimal order.
 
@@ -99,7 +107,8 @@ def replenish_panel(
     (censored periods left out, candidates chosen by the newsvendor cost of the critical
     fractile ``shortage / (shortage + holding)`` over past origins); ``on_hand`` and
     ``in_transit`` (items x L) are aligned with ``panel.ids``. One engine for ``cpfr replenish``
-    and the benchmarks.
+    and the benchmarks. With ``engine='spark'`` the per-item order optimisation runs on Spark
+    (:func:`plan_orders`); the demand forecast stays here.
     """
     demand = forecast_demand(
         panel,
@@ -120,6 +129,9 @@ def replenish_panel(
         lost_sales=lost_sales,
         moq=moq,
         pack_size=pack_size,
+        engine=engine,
+        spark_master=spark_master,
+        progress=progress,
     )
     return plan, demand
 
@@ -137,6 +149,9 @@ def plan_orders(
     lost_sales: bool = False,
     moq: int = 0,
     pack_size: int = 1,
+    engine: str = "local",
+    spark_master: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> OrderPlan:
     """Choose each item's order quantity from demand sample paths of shape (items, paths, L+R).
 
@@ -147,10 +162,49 @@ def plan_orders(
     ``_p05 / _p50 / _p95`` (periods L+1..L+R), ``expected_on_hand_at_arrival``,
     ``expected_shortage`` (units lost or backordered in L+1..L+R), ``expected_fill_rate``
     and ``expected_cost`` of those periods.
+
+    Each item's order depends on that item only: with ``engine='spark'`` the items are split
+    into buckets solved as Spark tasks (``spark_master``, default ``local[*]``; progress lines
+    to ``progress``), with the same result.
     """
+    from cpfr.forecast.spark_engine import DEFAULT_MASTER, SparkEngine, check_engine
+
+    check_engine(engine)
     holding = np.broadcast_to(np.asarray(holding_cost, dtype=float), (len(ids),))
     shortage_price = np.broadcast_to(np.asarray(shortage_cost, dtype=float), (len(ids),))
     _check(paths, on_hand, in_transit, lead_time, review_period, holding, shortage_price, moq, pack_size)
+    policy = _Policy(lead_time, review_period, lost_sales, moq, pack_size)
+    if engine == "spark" and len(ids):
+        spark = SparkEngine(spark_master or DEFAULT_MASTER, progress)
+        return OrderPlan(
+            _plan_on_spark(spark, ids, paths, on_hand, in_transit, holding, shortage_price, policy)
+        )
+    return OrderPlan(_plan_items(ids, paths, on_hand, in_transit, holding, shortage_price, policy))
+
+
+@dataclass(frozen=True)
+class _Policy:
+    """The policy parameters shared by every item (see :func:`plan_orders`)."""
+
+    lead_time: int
+    review_period: int
+    lost_sales: bool
+    moq: int
+    pack_size: int
+
+
+def _plan_items(
+    ids: list[str],
+    paths: np.ndarray,
+    on_hand: np.ndarray,
+    in_transit: np.ndarray,
+    holding: np.ndarray,
+    shortage_price: np.ndarray,
+    policy: _Policy,
+) -> pd.DataFrame:
+    """Each item's order and its figures, one row per item in the order of ``ids``."""
+    lead_time, review_period, lost_sales = policy.lead_time, policy.review_period, policy.lost_sales
+    moq, pack_size = policy.moq, policy.pack_size
     rows = []
     for item, uid in enumerate(ids):
         demand = paths[item]
@@ -177,7 +231,76 @@ def plan_orders(
                 "expected_cost": cost,
             }
         )
-    return OrderPlan(pd.DataFrame(rows))
+    return pd.DataFrame(rows)
+
+
+_ORDER_SCHEMA = (
+    "item long, unique_id string, order_qty long, inventory_position double, lead_demand_mean double, "
+    "protection_demand_mean double, protection_demand_p05 double, protection_demand_p50 double, "
+    "protection_demand_p95 double, expected_on_hand_at_arrival double, expected_shortage double, "
+    "expected_fill_rate double, expected_cost double"
+)
+
+
+def _plan_on_spark(
+    spark: SparkEngine,
+    ids: list[str],
+    paths: np.ndarray,
+    on_hand: np.ndarray,
+    in_transit: np.ndarray,
+    holding: np.ndarray,
+    shortage_price: np.ndarray,
+    policy: _Policy,
+) -> pd.DataFrame:
+    """:func:`_plan_items` with the items spread over Spark tasks; rows back in the order of ``ids``."""
+    from cpfr.forecast.spark_engine import TASKS_PER_CORE
+
+    items = len(ids)
+    buckets = min(items, TASKS_PER_CORE * spark.parallelism())
+    frame = pd.DataFrame(
+        {
+            "item": np.arange(items, dtype=np.int64),
+            "bucket": np.arange(items, dtype=np.int64) % buckets,
+            "unique_id": [str(uid) for uid in ids],
+            "on_hand": np.asarray(on_hand, dtype=float),
+            "holding": holding.astype(float),
+            "shortage": shortage_price.astype(float),
+            # Each item's sample paths and arrivals travel as raw float64 bytes (exact, compact).
+            "paths": [np.ascontiguousarray(paths[item], dtype=float).tobytes() for item in range(items)],
+            "in_transit": [
+                np.ascontiguousarray(in_transit[item], dtype=float).tobytes() for item in range(items)
+            ],
+        }
+    )
+    task = _PlanTask(policy, paths.shape[1], paths.shape[2])
+    found = spark.map_groups(frame, ["bucket"], task, _ORDER_SCHEMA, job=f"replenish: {items} items")
+    ordered = found.sort_values("item").drop(columns="item").reset_index(drop=True)
+    return ordered.astype({"order_qty": int})
+
+
+class _PlanTask:
+    """One Spark task of :func:`_plan_on_spark`: a bucket of items through :func:`_plan_items`."""
+
+    def __init__(self, policy: _Policy, n_paths: int, periods: int) -> None:
+        self.policy = policy
+        self.shape = (n_paths, periods)
+
+    def __call__(self, rows: pd.DataFrame) -> pd.DataFrame:
+        rows = rows.sort_values("item")
+        paths = np.stack([np.frombuffer(raw, dtype=float).reshape(self.shape) for raw in rows["paths"]])
+        transit = np.stack([np.frombuffer(raw, dtype=float) for raw in rows["in_transit"]]).reshape(
+            len(rows), self.policy.lead_time
+        )
+        plan = _plan_items(
+            rows["unique_id"].tolist(),
+            paths,
+            rows["on_hand"].to_numpy(dtype=float),
+            transit,
+            rows["holding"].to_numpy(dtype=float),
+            rows["shortage"].to_numpy(dtype=float),
+            self.policy,
+        )
+        return plan.assign(item=rows["item"].to_numpy()).astype({"order_qty": np.int64})
 
 
 def _stock_at_arrival(
