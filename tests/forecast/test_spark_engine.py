@@ -49,12 +49,15 @@ def test_every_statistical_model_matches_the_local_engine(spark_engine: SparkEng
     setup = Setup(horizon=7, freq="D", season=7)
     names = [name for name, model in MODELS.items() if model.per_series]
     assert {"ets", "arima", "theta", "tsb", "seasonal_naive"} <= set(names)
-    fits = [Fit(MODELS[name], history[["unique_id", "ds", "y"]], None, 0) for name in names]
+    # Auto-ARIMA costs ~0.14 s a series: 36 of them keep the test short; every other model sees 240.
+    few = history[history["unique_id"].isin(history["unique_id"].unique()[:36])]
+    inputs = {name: (few if name == "arima" else history) for name in names}
+    fits = [Fit(MODELS[name], inputs[name][["unique_id", "ds", "y"]], None, 0) for name in names]
     local = run_fits(fits, setup, 1)
     spark = run_fits(fits, setup, 1, spark=spark_engine, partitions=_partners(history))
     for name, here, there in zip(names, local, spark, strict=True):
         merged = here.merge(there, on=["unique_id", "ds"], suffixes=("_local", "_spark"))
-        assert len(merged) == len(here) == 240 * 7, name
+        assert len(merged) == len(here) == inputs[name]["unique_id"].nunique() * 7, name
         gap = np.abs(merged[f"{name}_local"] - merged[f"{name}_spark"]).max()
         assert gap <= TOLERANCE, f"{name}: {gap}"
 

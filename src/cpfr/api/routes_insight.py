@@ -20,7 +20,7 @@ from cpfr.c2m.spec_forecast import LaunchSpec
 from cpfr.exceptions import NotFoundError
 
 router = APIRouter()
-UPLIFT_BOOTSTRAP = 49  # replicates behind the API's intervals (the CLI's default is 199)
+UPLIFT_BOOTSTRAP = 19  # replicates behind the API's intervals (the CLI's default is 199)
 
 
 def uplift_frame(ctx: Context) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from cpfr.tradein import estimate_uplift
 from cpfr.tradein.budget import BudgetSplit, plan_budget
 from cpfr.tradein.panel import SalesData
 
-PLAN_BOOTSTRAP = 49
+PLAN_BOOTSTRAP = 19
 
 
 @dataclass(frozen=True)
