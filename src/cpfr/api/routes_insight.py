@@ -142,8 +142,16 @@ def launch_forecast(ctx: Ctx, request: LaunchRequest) -> dict[str, object]:
     if ctx.principal.partner_id is not None and request.partner_id != ctx.principal.partner_id:
         raise NotFoundError(f"no partner {request.partner_id!r}")
     spec = LaunchSpec(**request.model_dump(exclude={"as_of", "horizon"}))
-    result = spec_forecast(
-        ctx.store, spec, as_of=request.as_of or request.launch_date, horizon_days=request.horizon
-    )
-    daily = result.daily.assign(ds=result.daily["ds"].dt.date)
-    return {**result.summary(), "daily": records(daily)}
+
+    def forecast() -> pd.DataFrame:
+        # The daily curve with the summary beside it, one frame, so the cache can keep it.
+        result = spec_forecast(
+            ctx.store, spec, as_of=request.as_of or request.launch_date, horizon_days=request.horizon
+        )
+        summary = {f"summary_{key}": value for key, value in result.summary().items()}
+        return result.daily.assign(ds=result.daily["ds"].dt.date, **summary)
+
+    frame = cached(ctx, "launch_forecast", forecast, request.model_dump_json())
+    summary = {column[8:]: frame[column].iloc[0] for column in frame.columns if column.startswith("summary_")}
+    daily = frame[[column for column in frame.columns if not column.startswith("summary_")]]
+    return {**records(pd.DataFrame([summary]))[0], "daily": records(daily)}
