@@ -84,6 +84,8 @@ class SparkEngine:
         Receives progress lines ``spark: stage N: k/n tasks`` while a job runs.
     app_name : str
         The application's name in the cluster manager.
+    driver_memory : str
+        The driver JVM's heap (``spark.driver.memory``), e.g. ``6g``.
 
     Examples
     --------
@@ -94,6 +96,9 @@ class SparkEngine:
     master: str = DEFAULT_MASTER
     progress: Callable[[str], None] | None = None
     app_name: str = "cpfr"
+    # In local mode the driver's JVM holds the data Arrow hands over; Spark's 1 GB default ran out
+    # at 100,000 daily series (benchmarks/spark_scale.py). Ignored once a session is running.
+    driver_memory: str = "6g"
 
     @property
     def session(self) -> Any:
@@ -117,6 +122,7 @@ class SparkEngine:
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.ui.showConsoleProgress", "false")  # cpfr reports progress itself
                 .config("spark.ui.enabled", "false")
+                .config("spark.driver.memory", self.driver_memory)
                 # cpfr sizes the shuffle to its groups; AQE would merge them into one task on small data.
                 .config("spark.sql.adaptive.coalescePartitions.enabled", "false")
                 .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_LOG_CONFIG}")
