@@ -27,9 +27,8 @@ from pathlib import Path
 import pandas as pd
 
 from cpfr.c2m import find_gaps
-from cpfr.data.demo import DemoConfig, generate_scenario, write_scenario
-from cpfr.data.ingest import ingest_file
 from cpfr.data.store import open_store
+from tradein import build_store  # benchmarks/tradein.py, beside this script
 
 CELL = ["category_id", "attribute", "value", "price_band"]
 
@@ -59,19 +58,12 @@ def rankings(store_path: Path) -> dict[str, list[tuple[str, ...]]]:
     }
 
 
-def run_seed(seed: int, size: str, folder: Path, ks: list[int]) -> pd.DataFrame:
-    """Build one demo, rank, and return precision and recall at each k per method."""
-    config = DemoConfig.small(seed=seed) if size == "small" else DemoConfig(seed=seed)
-    scenario = generate_scenario(config)
-    paths = write_scenario(scenario, folder)
-    with open_store(folder / "demo.duckdb", mode="create") as store:
-        for path in paths:
-            if path.parent == folder:
-                ingest_file(store, path, path.stem)
-    planted = {tuple(str(cell[key]) for key in CELL) for cell in scenario.truth["c2m_unmet_cells"]}
+def score(db: Path, planted_cells: list[dict[str, object]], ks: list[int], **labels: object) -> pd.DataFrame:
+    """Rank the store's cells by every method; precision and recall at each k against the planted cells."""
+    planted = {tuple(str(cell[key]) for key in CELL) for cell in planted_cells}
     rows = []
-    for method, ranked in rankings(folder / "demo.duckdb").items():
-        row: dict[str, object] = {"seed": seed, "method": method, "planted": len(planted)}
+    for method, ranked in rankings(db).items():
+        row: dict[str, object] = {**labels, "method": method, "planted": len(planted)}
         for k in ks:
             hits = len(planted & set(ranked[:k]))
             row[f"P@{k}"] = hits / k
@@ -83,6 +75,12 @@ def run_seed(seed: int, size: str, folder: Path, ks: list[int]) -> pd.DataFrame:
         row["cells"] = len(ranked)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def run_seed(seed: int, size: str, folder: Path, ks: list[int]) -> pd.DataFrame:
+    """Build one demo, rank, and return precision and recall at each k per method."""
+    path, truth = build_store(seed, folder, size)
+    return score(path, truth["c2m_unmet_cells"], ks, seed=seed)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from c2m_gaps import CELL, rankings  # benchmarks/c2m_gaps.py, beside this script
+from c2m_gaps import score  # benchmarks/c2m_gaps.py, beside this script
 from cpfr.c2m.spec_forecast import LaunchSpec, spec_forecast
 from cpfr.data.store import Store, open_store
 from cpfr.exceptions import InputError
@@ -142,15 +142,7 @@ def gap_scores(db: Path) -> pd.DataFrame | None:
     planted_cells = json.loads(truth.read_text()).get("c2m_unmet_cells")
     if not planted_cells:
         return None
-    planted = {tuple(str(cell[key]) for key in CELL) for cell in planted_cells}
-    rows = []
-    for method, ranked in rankings(db).items():
-        row: dict[str, object] = {"store": db.parent.name, "method": method}
-        for k in (5, 10):
-            hits = len(planted & set(ranked[:k]))
-            row[f"P@{k}"], row[f"R@{k}"] = hits / k, hits / len(planted)
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return score(db, planted_cells, [5, 10], store=db.parent.name)
 
 
 if __name__ == "__main__":
