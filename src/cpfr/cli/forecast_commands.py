@@ -88,6 +88,16 @@ def forecast(
     wait: WaitOption = DEFAULT_WAIT_SECONDS,
     engine: EngineOption = "local",
     spark_master: SparkMasterOption = None,
+    partition_by: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-by",
+            help="Columns such as partner_id,category_id: each partition of a Parquet INPUT (a file or "
+            "a folder from 'cpfr export --partition-by') chooses its models alone; --output is a new "
+            "folder partitioned alike. Nothing passes through one process: the way to forecast "
+            "millions of series.",
+        ),
+    ] = None,
 ) -> None:
     """Forecast every series of INPUT for --horizon periods: mean and quantiles per series and period."""
     from cpfr.cli.progress import ProgressLog
@@ -103,6 +113,34 @@ def forecast(
         check_flags(("--horizon", HORIZON, horizon), ("--windows", WINDOWS, windows))
         check_freq("--freq", freq)
         check_engine_flags(engine, spark_master)
+        if partition_by is not None:
+            if input_path is None or db is not None:
+                raise InputError("--partition-by forecasts a Parquet INPUT (file or folder), not --db")
+            extra = [
+                flag
+                for flag, value in (
+                    ("--future", future),
+                    ("--stockout", stockout),
+                    ("--in-stock", in_stock),
+                    ("--reconcile", reconcile_method),
+                )
+                if value is not None
+            ]
+            if extra:
+                raise InputError(f"{extra[0]} is not available with --partition-by")
+            _forecast_partitions(
+                input_path,
+                output,
+                partition_by,
+                horizon,
+                freq,
+                model,
+                quantiles,
+                windows,
+                engine,
+                spark_master,
+            )
+            return
         if input_path is None:
             _forecast_store(
                 db,
@@ -176,6 +214,54 @@ def forecast(
         f"chosen from {len(forecaster.leaderboard_):,} candidates{notes}, "
         f"in {perf_counter() - started:.1f} s "
         f"→ {output}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _forecast_partitions(
+    input_path: Path,
+    output: Path | None,
+    partition_by: str,
+    horizon: int,
+    freq: str | None,
+    model: str,
+    quantiles: str,
+    windows: int,
+    engine: str,
+    spark_master: str | None,
+) -> None:
+    from cpfr.cli.progress import ProgressLog
+    from cpfr.forecast.base import parse_quantiles
+    from cpfr.forecast.partitioned import PartitionPlan, forecast_dataset
+
+    by = [column.strip() for column in partition_by.split(",") if column.strip()]
+    if not by:
+        raise InputError("--partition-by: name at least one column, e.g. partner_id,category_id")
+    if output is None:
+        raise InputError("--output is required: a new folder for the partitioned forecast")
+    plan = PartitionPlan(
+        horizon=horizon,
+        freq=freq,
+        models=model_names(model),
+        quantiles=tuple(parse_quantiles(quantiles)),
+        n_windows=windows,
+    )
+    started = perf_counter()
+    with flag_names(horizon="--horizon", n_windows="--windows"):
+        count = forecast_dataset(
+            input_path,
+            output,
+            by=by,
+            plan=plan,
+            engine=engine,
+            spark_master=spark_master,
+            n_jobs=ALL_CORES,
+            progress=ProgressLog("forecast"),
+        )
+    console.print(
+        f"forecast {count:,} partitions of {input_path} (by {', '.join(by)}) x {horizon} periods "
+        f"on the {engine} engine in {perf_counter() - started:.1f} s → {output}",
         highlight=False,
         soft_wrap=True,
     )

@@ -28,7 +28,8 @@ import re
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,18 +183,102 @@ class SparkEngine:
             return task(rows)
 
         result = data.groupBy(*by).applyInPandas(one_group, schema=schema)
+        with self._tracked(job):
+            return pd.DataFrame(result.toPandas())
+
+    def map_dataset(
+        self,
+        source: str,
+        by: Sequence[str],
+        task: Callable[[pd.DataFrame], pd.DataFrame],
+        schema: str,
+        output: str,
+        *,
+        columns: Sequence[str] = (),
+        job: str = "cpfr",
+    ) -> int:
+        """Run ``task`` on each group of a Parquet dataset and write the results partitioned by ``by``.
+
+        Nothing passes through the driver: Spark reads ``source`` (a file or a Hive-partitioned
+        folder; partition values kept as text), groups it by ``by``, runs ``task`` per group in
+        its Python workers and writes ``output`` (Hive-partitioned by ``by``). ``schema`` must end
+        with an ``error string`` column that ``task`` fills on a failed group instead of raising.
+
+        Parameters
+        ----------
+        source, output : str
+            The dataset read, and the new folder written.
+        by : sequence of str
+            The group columns (also the output's partition columns).
+        task : callable
+            One group's rows -> its output rows (``schema``); runs in Spark's Python workers.
+        schema : str
+            Spark DDL of ``task``'s output, ending with ``error string``.
+        columns : sequence of str
+            Columns of ``source`` ``task`` needs besides ``by`` (default: all).
+        job : str
+            The job's description in Spark.
+
+        Returns
+        -------
+        int
+            The groups.
+
+        Raises
+        ------
+        ForecastError
+            A group failed (``task``'s error text), or Spark did; ``output`` is then incomplete
+            and the caller removes it.
+        """
+        from pyspark import StorageLevel
+
+        spark = self.session
+        spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+        # pandas writes nanosecond timestamps, which Spark cannot hold: read as int64 nanoseconds
+        # (the task turns them back into dates).
+        spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
+        spark.conf.set("spark.sql.shuffle.partitions", str(self.parallelism()))  # for the distinct keys
+        with self._tracked(f"{job}: partitions"):
+            data = spark.read.parquet(source)
+            if columns:
+                data = data.select(*dict.fromkeys([*columns, *by]))
+            groups = data.select(*by).distinct().count()
+        spark.conf.set(
+            "spark.sql.shuffle.partitions", str(max(1, min(groups, TASKS_PER_CORE * self.parallelism())))
+        )
+
+        def one_group(rows: pd.DataFrame) -> pd.DataFrame:
+            return task(rows)
+
+        result = data.groupBy(*by).applyInPandas(one_group, schema=schema)
+        result = result.persist(StorageLevel.MEMORY_AND_DISK)  # checked for failures, then written
+        try:
+            with self._tracked(job):
+                # One pass (a limit would scan the partitions in rounds); failures are a row per group.
+                failed = result.where("error IS NOT NULL").select("error").collect()
+                if failed:
+                    raise ForecastError(f"spark: job {job!r}: {failed[0]['error']}")
+                result.drop("error").write.partitionBy(*by).parquet(output)
+        finally:
+            result.unpersist()
+        return int(groups)
+
+    @contextmanager
+    def _tracked(self, job: str) -> Iterator[None]:
+        """Run the Spark actions of the block as one job group: progress reported, failures in one line."""
+        context = self.session.sparkContext
         group = f"cpfr-{uuid.uuid4().hex[:12]}"
-        context = spark.sparkContext
         context.setJobGroup(group, job)
         tracker = _Progress(context.statusTracker(), group, self.progress)
         tracker.start()
         try:
-            gathered = result.toPandas()
+            yield
+        except ForecastError:
+            raise
         except Exception as error:  # a worker died or Spark failed: say it in one line, no JVM trace
             raise ForecastError(f"spark: job {job!r} failed: {_first_line(error)}") from None
         finally:
             tracker.finish()
-        return pd.DataFrame(gathered)
 
 
 class _Progress(threading.Thread):
