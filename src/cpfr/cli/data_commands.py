@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from cpfr.cli.common import DEFAULT_WAIT_SECONDS, DbOption, PathArgument, WaitOption, console, reported_errors
+from cpfr.cli.flags import partition_columns
 from cpfr.data import schema
 from cpfr.data.ingest import ingest_file
 from cpfr.data.store import open_store
@@ -67,10 +68,8 @@ def export(
     if partition_by is not None:
         from cpfr.data.lake import write_partitioned
 
-        columns = [column.strip() for column in partition_by.split(",") if column.strip()]
         with reported_errors(), open_store(db, mode="read", wait_seconds=wait) as store:
-            if not columns:
-                raise InputError("--partition-by: name at least one column, e.g. partner_id,category_id")
+            columns = partition_columns(partition_by)
             rows = write_partitioned(store, table, output, columns, partner_id=partner)
         console.print(
             f"wrote {rows:,} rows of {table} to {output}/ partitioned by {', '.join(columns)}",

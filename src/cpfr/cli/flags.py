@@ -46,3 +46,11 @@ def check_flags(*checks: tuple[str, Bound, object]) -> None:
     for flag, bound, value in checks:
         if value is not None:
             bound.check(flag, value)
+
+
+def partition_columns(text: str) -> list[str]:
+    """Parse ``--partition-by`` (``partner_id,category_id``) into column names; InputError when empty."""
+    columns = [column.strip() for column in text.split(",") if column.strip()]
+    if not columns:
+        raise InputError("--partition-by: name at least one column, e.g. partner_id,category_id")
+    return columns

@@ -21,7 +21,7 @@ from cpfr.cli.common import (
     reported_errors,
     write_table,
 )
-from cpfr.cli.flags import check_flags, flag_names
+from cpfr.cli.flags import check_flags, flag_names, partition_columns
 from cpfr.exceptions import InputError
 from cpfr.forecast.base import DEFAULT_QUANTILES
 from cpfr.forecast.limits import HORIZON, STEP, WINDOWS, check_freq
@@ -235,9 +235,7 @@ def _forecast_partitions(
     from cpfr.forecast.base import parse_quantiles
     from cpfr.forecast.partitioned import PartitionPlan, forecast_dataset
 
-    by = [column.strip() for column in partition_by.split(",") if column.strip()]
-    if not by:
-        raise InputError("--partition-by: name at least one column, e.g. partner_id,category_id")
+    by = partition_columns(partition_by)
     if output is None:
         raise InputError("--output is required: a new folder for the partitioned forecast")
     plan = PartitionPlan(

@@ -16,8 +16,9 @@ another's. Nothing passes through the driver:
   the same function in its Python workers (``groupBy().applyInPandas()``), then writes the
   output dataset (:meth:`cpfr.forecast.spark_engine.SparkEngine.map_dataset`).
 
-Both engines call :func:`forecast_partition` on the same rows in the same order, so their
-forecasts are equal. The output is a new Hive-partitioned Parquet folder, written under a
+Both engines call :func:`forecast_partition` on the same rows, which it sorts by series and
+date before anything else (repeats refused), so the order they arrive in does not matter and
+their forecasts are equal. The output is a new Hive-partitioned Parquet folder, written under a
 temporary name and renamed when every partition succeeded: a failure leaves no half-written
 output.
 """
@@ -303,19 +304,12 @@ def _local_partition(
         term = pc.field(column).cast(pa.string()) == value
         condition = term if condition is None else condition & term
     rows = dataset.to_table(columns=[*KEY, *by], filter=condition).to_pandas()
-    for column in by:
-        rows[column] = rows[column].astype(str)
-    out = forecast_partition(_spark_order(rows), by, plan)
+    out = forecast_partition(rows, by, plan)
     folder = staging.joinpath(*(f"{column}={value}" for column, value in zip(by, key, strict=True)))
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(
         pa.Table.from_pandas(out.drop(columns=by), preserve_index=False), folder / "part-0.parquet"
     )
-
-
-def _spark_order(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows in a set order (series, date): what reaches a partition does not depend on the engine."""
-    return rows.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
 
 class _SparkTask:
@@ -326,10 +320,8 @@ class _SparkTask:
         self.plan = plan
 
     def __call__(self, rows: pd.DataFrame) -> pd.DataFrame:
-        for column in self.by:
-            rows[column] = rows[column].astype(str)
         try:
-            out = forecast_partition(_spark_order(rows), self.by, self.plan)
+            out = forecast_partition(rows, self.by, self.plan)
         except Exception as error:  # named on the driver, never a Java trace
             failed = pd.DataFrame(
                 {column: pd.Series([np.nan], dtype=float) for column in self.plan.columns(self.by)}

@@ -172,17 +172,7 @@ class SparkEngine:
         """
         spark = self.session
         groups = len(frame[list(by)].drop_duplicates()) if len(frame) else 0
-        # One shuffle partition per group up to a few per core: no empty tasks on small
-        # data, and enough of them on big data for the slowest not to hold the job back.
-        partitions = max(1, min(groups, TASKS_PER_CORE * self.parallelism()))
-        spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
-        data = spark.createDataFrame(frame)
-
-        def one_group(rows: pd.DataFrame) -> pd.DataFrame:
-            # A plain function of one argument: pyspark tells (rows) from (key, rows) by its signature.
-            return task(rows)
-
-        result = data.groupBy(*by).applyInPandas(one_group, schema=schema)
+        result = self._grouped(spark.createDataFrame(frame), by, task, schema, groups)
         with self._tracked(job):
             return pd.DataFrame(result.toPandas())
 
@@ -243,15 +233,9 @@ class SparkEngine:
             if columns:
                 data = data.select(*dict.fromkeys([*columns, *by]))
             groups = data.select(*by).distinct().count()
-        spark.conf.set(
-            "spark.sql.shuffle.partitions", str(max(1, min(groups, TASKS_PER_CORE * self.parallelism())))
-        )
-
-        def one_group(rows: pd.DataFrame) -> pd.DataFrame:
-            return task(rows)
-
-        result = data.groupBy(*by).applyInPandas(one_group, schema=schema)
-        result = result.persist(StorageLevel.MEMORY_AND_DISK)  # checked for failures, then written
+        result = self._grouped(data, by, task, schema, groups).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )  # checked for failures, then written
         try:
             with self._tracked(job):
                 # One pass (a limit would scan the partitions in rounds); failures are a row per group.
@@ -262,6 +246,26 @@ class SparkEngine:
         finally:
             result.unpersist()
         return int(groups)
+
+    def _grouped(
+        self,
+        data: Any,
+        by: Sequence[str],
+        task: Callable[[pd.DataFrame], pd.DataFrame],
+        schema: str,
+        groups: int,
+    ) -> Any:
+        """``task`` applied to each group of the Spark DataFrame ``data``, the shuffle sized to ``groups``."""
+        # One shuffle partition per group up to a few per core: no empty tasks on small
+        # data, and enough of them on big data for the slowest not to hold the job back.
+        partitions = max(1, min(groups, TASKS_PER_CORE * self.parallelism()))
+        self.session.conf.set("spark.sql.shuffle.partitions", str(partitions))
+
+        def one_group(rows: pd.DataFrame) -> pd.DataFrame:
+            # A plain function of one argument: pyspark tells (rows) from (key, rows) by its signature.
+            return task(rows)
+
+        return data.groupBy(*by).applyInPandas(one_group, schema=schema)
 
     @contextmanager
     def _tracked(self, job: str) -> Iterator[None]:
